@@ -1,0 +1,54 @@
+# iotrace — `make help` lists the targets.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+# The BPF objects are committed; regenerating them needs this exact clang so the bytes match.
+CLANG ?= clang-14
+BPF_CFLAGS ?= -O2 -g -Wall -Werror
+BIN := bin/iotrace
+# Debian packages the tests and generation need (installed by `make deps` when missing).
+DEPS := clang-14 llvm bpftool libbpf-dev strace gcc
+
+.PHONY: help build generate check-generated test test-unit deps tour run bench fmt vet clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## build bin/iotrace (no clang needed: the BPF objects are committed)
+	$(GO) build -o $(BIN) ./cmd/iotrace
+
+tour: build ## the main job: every workload, traced, one after another (needs root)
+	./$(BIN) tour
+
+run: build ## one workload traced: make run W=vectored [V=writev]
+	./$(BIN) run $(W) $(if $(V),--variant $(V))
+
+test: build deps ## every test, BPF integration tests included (needs root; in CI a BPF skip fails)
+	$(GO) test -count=1 ./...
+
+test-unit: ## the tests that need neither root nor BPF
+	IOTRACE_UNIT_ONLY=1 $(GO) test -count=1 ./...
+
+generate: ## rebuild the BPF objects and Go types (bpf2go, pinned clang) and the syscall tables
+	cd bpf && BPF_CLANG=$(CLANG) BPF_CFLAGS="$(BPF_CFLAGS)" $(GO) generate ./...
+	$(GO) generate ./internal/syscalls
+
+check-generated: generate ## fail when the committed generated files differ from a fresh generate
+	@git diff --exit-code --stat -- bpf internal/syscalls || \
+		{ echo "generated files are out of date: run 'make generate' and commit the result"; exit 1; }
+
+deps: ## install the Debian packages tests and generation need, when missing
+	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+fmt: ## gofmt and clang-format
+	gofmt -w $$(git ls-files '*.go')
+
+vet: ## gofmt check and go vet, both arches
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	GOARCH=arm64 $(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,227 @@
+/* capture.bpf.h — copies of user memory behind syscall arguments, appended to a record being
+ * assembled in the per-CPU scratch buffer. Every offset is masked below IOT_REC_MAX and every
+ * copy is smaller than the slack above it, which is what lets the verifier accept variable sizes. */
+#pragma once
+
+#define OFF_LIMIT (IOT_REC_MAX - 1024) /* no capture starts past this: room for one more chunk */
+#define MASK(off) ((off) & (IOT_REC_MAX - 1))
+
+/* bound keeps the verifier's view of a size in step with the clamp above it: clang may compare
+ * one copy of a register and pass another to the helper, so the mask is applied last. */
+#define bound(v, pow2) asm volatile("%[x] &= " #pow2 " - 1" : [x] "+r"(v))
+
+static __always_inline __u32 align8(__u32 n)
+{
+	return (n + 7) & ~7U;
+}
+
+static __always_inline __u64 cap_len(const struct iot_cap_spec *s, const __u64 *args, __s64 ret)
+{
+	__u32 a;
+
+	switch (s->len_src) {
+	case IOT_LEN_ARG:
+		a = s->len_arg;
+		if (a > 5)
+			return 0;
+		return args[a];
+	case IOT_LEN_RET:
+		return ret > 0 ? ret : 0;
+	case IOT_LEN_FIXED:
+		return s->size;
+	}
+	return 0;
+}
+
+static __always_inline __u32 clamp_snap(__u64 want)
+{
+	__u32 n = want < snaplen ? want : snaplen;
+	if (n > IOT_SNAP_MAX)
+		n = IOT_SNAP_MAX;
+	return n;
+}
+
+/* cap_iov captures up to IOT_IOV_MAX iovecs: their lengths, and their first bytes (at exit, no
+ * more than the call transferred). */
+/* What a looping capture needs; passed by pointer since BPF calls take at most five arguments. */
+struct cap_args {
+	__u64 uptr;
+	__u64 cnt;
+	__u64 remain; /* bytes the call transferred (iovecs at exit), or ~0 */
+	__u32 size;
+	__u32 pad;
+};
+
+static __noinline __u32 cap_iov(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
+{
+	__u64 uptr = a->uptr, cnt = a->cnt, remain = a->remain;
+	/* snaplen is read-only data, a constant to the verifier: so is the stride */
+	__u32 stride = sizeof(struct iot_iov) + align8(snaplen < IOT_SNAP_MAX ? snaplen : IOT_SNAP_MAX);
+	__u32 n = 0;
+
+	c->len = cnt > 0xffffffffULL ? 0xffffffff : cnt;
+	for (int i = 0; i < IOT_IOV_MAX; i++) {
+		struct {
+			__u64 base;
+			__u64 len;
+		} iov;
+
+		if (i >= cnt || off > OFF_LIMIT)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(uptr + i * sizeof(iov))))
+			break;
+		__u64 take = iov.len < remain ? iov.len : remain;
+		__u32 k = clamp_snap(take);
+		bound(k, 512);
+		if (k && bpf_probe_read_user(buf + MASK(off + sizeof(struct iot_iov)), k, (void *)iov.base))
+			k = 0;
+		struct iot_iov *e = (void *)(buf + MASK(off));
+		e->len = iov.len;
+		e->caplen = k;
+		e->stride = stride;
+		remain -= take;
+		off += stride;
+		n++;
+	}
+	c->n = n;
+	return off;
+}
+
+static __noinline __u32 cap_ptrarr(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
+{
+	__u64 uptr = a->uptr, cnt = a->cnt;
+	__u32 size = a->size;
+	__u32 n = 0;
+
+	if (size > IOT_STRUCT_MAX)
+		size = IOT_STRUCT_MAX;
+	c->len = cnt > 0xffffffffULL ? 0xffffffff : cnt;
+	for (int i = 0; i < IOT_PTRS_MAX; i++) {
+		__u64 p;
+
+		if (i >= cnt || off > OFF_LIMIT)
+			break;
+		if (bpf_probe_read_user(&p, sizeof(p), (void *)(uptr + i * sizeof(p))))
+			break;
+		bound(size, 256);
+		if (bpf_probe_read_user(buf + MASK(off), size, (void *)p))
+			break;
+		off += align8(size);
+		n++;
+	}
+	c->n = n;
+	return off;
+}
+
+static __noinline __u32 cap_argv(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
+{
+	__u32 stride = sizeof(struct iot_str) + IOT_ARGV_STR;
+	__u64 uptr = a->uptr;
+	__u32 n = 0;
+
+	for (int i = 0; i < IOT_ARGV_MAX; i++) {
+		__u64 p;
+
+		if (off > OFF_LIMIT)
+			break;
+		if (bpf_probe_read_user(&p, sizeof(p), (void *)(uptr + i * sizeof(p))) || !p)
+			break;
+		long r = bpf_probe_read_user_str(buf + MASK(off + sizeof(struct iot_str)), IOT_ARGV_STR, (void *)p);
+		__u32 k = r > 0 ? r - 1 : 0;
+		if (k > IOT_ARGV_STR)
+			k = IOT_ARGV_STR;
+		struct iot_str *s = (void *)(buf + MASK(off));
+		s->len = k;
+		s->stride = stride;
+		off += stride;
+		n++;
+	}
+	c->n = n;
+	c->len = n;
+	return off;
+}
+
+/* take_capture appends capture `slot` described by s at off and returns the new end. */
+static __always_inline __u32 take_capture(__u8 *buf, __u32 off, const struct iot_cap_spec *s, __u32 slot,
+					  const __u64 *args, __s64 ret)
+{
+	__u32 a = s->arg;
+	__u32 k, size;
+	__u64 want, cnt;
+	struct cap_args ca = {};
+	long r;
+
+	if (off > OFF_LIMIT || a > 5)
+		return off;
+	__u64 uptr = args[a];
+	struct iot_cap *c = (void *)(buf + MASK(off));
+	c->kind = s->kind;
+	c->slot = slot;
+	c->n = 0;
+	c->len = 0;
+	off += sizeof(*c);
+	if (!uptr)
+		return off;
+	__u8 *dst = buf + MASK(off);
+
+	switch (s->kind) {
+	case IOT_CAP_BUF:
+		want = cap_len(s, args, ret);
+		k = clamp_snap(want);
+		bound(k, 512);
+		if (k && bpf_probe_read_user(dst, k, (void *)uptr))
+			k = 0;
+		c->n = k;
+		c->len = want > 0xffffffffULL ? 0xffffffff : want;
+		return off + align8(k);
+	case IOT_CAP_STR:
+		r = bpf_probe_read_user_str(dst, IOT_STR_MAX, (void *)uptr);
+		k = r > 0 ? r - 1 : 0;
+		if (k > IOT_STR_MAX)
+			k = IOT_STR_MAX;
+		c->n = k;
+		c->len = k;
+		return off + align8(k);
+	case IOT_CAP_STRUCT:
+		size = s->size;
+		if (size > IOT_STRUCT_MAX)
+			size = IOT_STRUCT_MAX;
+		bound(size, 256);
+		if (bpf_probe_read_user(dst, size, (void *)uptr))
+			size = 0;
+		c->n = size;
+		c->len = s->size;
+		return off + align8(size);
+	case IOT_CAP_IOV:
+		ca.uptr = uptr;
+		ca.cnt = cap_len(s, args, ret);
+		ca.remain = s->at_exit ? (ret > 0 ? ret : 0) : ~0ULL;
+		return cap_iov(buf, off, c, &ca);
+	case IOT_CAP_ARRAY:
+		size = s->size;
+		if (!size)
+			return off;
+		cnt = cap_len(s, args, ret);
+		c->len = cnt > 0xffffffffULL ? 0xffffffff : cnt;
+		k = IOT_ARR_BYTES / size;
+		if (cnt < k)
+			k = cnt;
+		__u32 bytes = k * size;
+		if (bytes > IOT_ARR_BYTES)
+			bytes = IOT_ARR_BYTES;
+		bound(bytes, 1024);
+		if (bytes && bpf_probe_read_user(dst, bytes, (void *)uptr))
+			k = bytes = 0;
+		c->n = k;
+		return off + align8(bytes);
+	case IOT_CAP_PTRARR:
+		ca.uptr = uptr;
+		ca.cnt = cap_len(s, args, ret);
+		ca.size = s->size;
+		return cap_ptrarr(buf, off, c, &ca);
+	case IOT_CAP_ARGV:
+		ca.uptr = uptr;
+		return cap_argv(buf, off, c, &ca);
+	}
+	return off;
+}

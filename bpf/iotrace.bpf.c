@@ -1,0 +1,13 @@
+//go:build ignore
+
+/* The single compilation unit: one object, so one collection, one ring buffer, one filter map. */
+#include "include/types.h"
+#include "include/bpf_helpers.h"
+#include "include/bpf_tracing.h"
+#include "iotrace.h"
+#include "maps.bpf.h"
+#include "capture.bpf.h"
+#include "syscalls.bpf.h"
+#include "process.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,123 @@
+/* maps.bpf.h — the maps every program shares, and the emit helpers that count every loss. */
+#pragma once
+
+/* Thread groups being traced: tgid -> enum iot_trace_state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter SEC(".maps");
+
+/* Per-syscall configuration, filled from Go's syscall table and the -e filter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IOT_NR_MAX);
+	__type(key, __u32);
+	__type(value, struct iot_sc_conf);
+} sc_conf SEC(".maps");
+
+/* A syscall's entry, stashed per thread until its exit. */
+struct inflight {
+	__u64 ts;
+	__u64 args[6];
+	__s64 nr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized from Go (--buffer-size) */
+	__type(value, struct iot_hdr);  /* keeps the record types in BTF for bpf2go -type */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IOT_LOST_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* Where records with captures are assembled before bpf_ringbuf_output: a reservation must have a
+ * constant size, and a capture's size is only known while it is taken. */
+struct scratch {
+	__u32 busy;
+	__u32 pad;
+	__u8 buf[2 * IOT_REC_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* Set by the loader. */
+const volatile __u32 snaplen = 32;
+const volatile __u32 tracer_tgid = 0;
+const volatile __s64 execve_nr = -1;
+const volatile __s64 execveat_nr = -1;
+/* Wake the reader only once this many bytes are pending (0: on every record). The reader also
+ * polls on a short timer, so nothing waits long. A wakeup costs microseconds; a record, nanoseconds. */
+const volatile __u64 wakeup_bytes = 0;
+
+/* Keep the record types in BTF so bpf2go can emit Go types for them. */
+const struct iot_syscall *unused_syscall __attribute__((unused));
+const struct iot_sc_enter *unused_sc_enter __attribute__((unused));
+const struct iot_cap *unused_cap __attribute__((unused));
+const struct iot_iov *unused_iov __attribute__((unused));
+const struct iot_str *unused_str __attribute__((unused));
+const struct iot_fork *unused_fork __attribute__((unused));
+const struct iot_exec *unused_exec __attribute__((unused));
+const struct iot_exit *unused_exit __attribute__((unused));
+const enum iot_kind *unused_kind __attribute__((unused));
+const enum iot_cap_kind *unused_cap_kind __attribute__((unused));
+const enum iot_len_src *unused_len_src __attribute__((unused));
+const enum iot_trace_state *unused_state __attribute__((unused));
+const enum iot_lost_reason *unused_lost_reason __attribute__((unused));
+const enum iot_sc_flags *unused_sc_flags __attribute__((unused));
+
+static __always_inline void count_lost(__u32 reason)
+{
+	__u64 *c = bpf_map_lookup_elem(&lost, &reason);
+	if (c)
+		(*c)++;
+}
+
+static __always_inline __u64 submit_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									       : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void *reserve(__u64 size)
+{
+	void *p = bpf_ringbuf_reserve(&events, size, 0);
+	if (!p)
+		count_lost(IOT_LOST_RINGBUF);
+	return p;
+}
+
+static __always_inline void fill_hdr(struct iot_hdr *h, __u64 ts, __u64 pid_tgid, __u16 kind, __u16 size)
+{
+	h->ts = ts;
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->kind = kind;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+}
+
+static __always_inline bool traced(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&filter, &tgid) != 0;
+}

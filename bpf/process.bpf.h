@@ -1,0 +1,76 @@
+/* process.bpf.h — the traced tree grows with fork/clone/vfork and shrinks when a process's last
+ * thread exits. BTF tracepoints give the task structs, so a thread is told from a process by
+ * its tgid rather than by clone flags. */
+#pragma once
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid;
+	__u8 *state = bpf_map_lookup_elem(&filter, &ptgid);
+
+	if (!state)
+		return 0;
+	__u32 ctgid = child->tgid;
+	bool thread = ctgid == ptgid;
+	if (!thread) {
+		__u8 v = *state;
+		bpf_map_update_elem(&filter, &ctgid, &v, BPF_ANY);
+	}
+	if (*state == IOT_GATED)
+		return 0;
+	struct iot_fork *e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, bpf_ktime_get_ns(), bpf_get_current_pid_tgid(), IOT_EV_FORK, sizeof(*e));
+	e->child_pid = ctgid;
+	e->child_tid = child->pid;
+	e->thread = thread;
+	e->pad = 0;
+	bpf_probe_read_kernel(e->comm, sizeof(e->comm), child->comm);
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = p->tgid;
+
+	if (!traced(tgid))
+		return 0;
+	struct iot_exec *e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, bpf_ktime_get_ns(), bpf_get_current_pid_tgid(), IOT_EV_EXEC, sizeof(*e));
+	e->old_tid = old_pid;
+	e->pad = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid, tid = p->pid;
+	__u8 *state = bpf_map_lookup_elem(&filter, &tgid);
+
+	if (!state)
+		return 0;
+	bpf_map_delete_elem(&inflight, &tid);
+	/* signal->live was decremented before this tracepoint: zero means the whole group is gone */
+	if (p->signal->live.counter != 0)
+		return 0;
+	bpf_map_delete_elem(&filter, &tgid);
+	struct iot_exit *e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, bpf_ktime_get_ns(), bpf_get_current_pid_tgid(), IOT_EV_EXIT, sizeof(*e));
+	e->exit_code = p->exit_code;
+	e->pad = 0;
+	bpf_probe_read_kernel(e->comm, sizeof(e->comm), p->comm);
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}

@@ -1,0 +1,96 @@
+package annotate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// file is one open file description: what open(), socket(), pipe()… created. Descriptors made
+// by dup and inherited across fork point at the same one, which is what makes them share an
+// offset and status flags.
+type file struct {
+	id   int // short per-run identity, shown as #id
+	path string
+}
+
+type fd struct {
+	f       *file
+	cloexec bool
+}
+
+// proc is the model of one traced process.
+type proc struct {
+	fds map[int64]fd
+	cwd string
+}
+
+func newProc() *proc { return &proc{fds: make(map[int64]fd)} }
+
+func (p *proc) clone() *proc {
+	c := &proc{fds: make(map[int64]fd, len(p.fds)), cwd: p.cwd}
+	for n, d := range p.fds {
+		c.fds[n] = d
+	}
+	return c
+}
+
+// execed drops the descriptors marked close-on-exec and reports them.
+func (p *proc) execed() []int64 {
+	var closed []int64
+	for n, d := range p.fds {
+		if d.cloexec {
+			delete(p.fds, n)
+			closed = append(closed, n)
+		}
+	}
+	return closed
+}
+
+// seedFromProc fills the fd table from /proc/PID/fd: what a process already had when tracing
+// began (stdin/stdout/stderr of a launched command, everything of a -p target).
+func (a *Annotator) seedFromProc(pid uint32) *proc {
+	p := newProc()
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return p
+	}
+	for _, e := range ents {
+		n, err := strconv.ParseInt(e.Name(), 10, 64)
+		if err != nil {
+			continue
+		}
+		target, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		p.fds[n] = fd{f: a.newFile(target), cloexec: fdCloexec(pid, n)}
+	}
+	if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil {
+		p.cwd = cwd
+	}
+	return p
+}
+
+// fdCloexec reads the close-on-exec flag from /proc/PID/fdinfo/N.
+func fdCloexec(pid uint32, n int64) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%d", pid, n))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			flags, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+			return err == nil && flags&0o2000000 != 0
+		}
+	}
+	return false
+}
+
+func (a *Annotator) newFile(path string) *file {
+	a.nextFile++
+	return &file{id: a.nextFile, path: path}
+}

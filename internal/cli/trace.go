@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/iotrace/iotrace/internal/doctor"
+	"github.com/iotrace/iotrace/internal/iostreams"
+	"github.com/iotrace/iotrace/internal/probe"
+	"github.com/iotrace/iotrace/internal/session"
+	"github.com/iotrace/iotrace/internal/syscalls"
+)
+
+// TraceOptions are `iotrace trace`'s flags and arguments.
+type TraceOptions struct {
+	IO      *iostreams.IOStreams
+	Out     OutputOptions
+	Exprs   []string // -e
+	PID     int
+	Snaplen int
+	Argv    []string
+}
+
+// NewCmdTrace builds `iotrace trace`. runF replaces the run function in tests.
+func NewCmdTrace(ios *iostreams.IOStreams, runF func(*TraceOptions) error) *cobra.Command {
+	opts := &TraceOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "trace [flags] (-p PID | -- CMD [ARGS…])",
+		Short: "Trace a command and all its descendants, or a running process",
+		Example: `  iotrace trace -- cat /etc/hostname
+  iotrace trace -e trace=%vectored,%desc -s 64 -- ./writev-demo
+  iotrace trace -p 4242 -o run.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Argv = args
+			if opts.PID != 0 && len(args) > 0 {
+				return flagErrorf("give either -p PID or a command, not both")
+			}
+			if opts.PID == 0 && len(args) == 0 {
+				return flagErrorf("nothing to trace: give a command after -- or -p PID")
+			}
+			if opts.PID < 0 {
+				return flagErrorf("invalid pid %d", opts.PID)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTrace(opts)
+		},
+	}
+	addOutputFlags(cmd, &opts.Out)
+	cmd.Flags().StringArrayVarP(&opts.Exprs, "expr", "e", nil, "syscalls to show, strace-style: trace=writev,readv, %file, %desc, %memory, %network, %process, %vectored, %epoll, %mmap, %fadvise, %aio, %dup; !negates")
+	cmd.Flags().IntVarP(&opts.PID, "pid", "p", 0, "attach to a running process and its threads")
+	cmd.Flags().IntVarP(&opts.Snaplen, "string-limit", "s", 32, fmt.Sprintf("bytes of each buffer and iovec shown (at most %d)", probe.SnapMax))
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+func addOutputFlags(cmd *cobra.Command, o *OutputOptions) {
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "record the timeline as JSON Lines to `FILE`")
+	cmd.Flags().StringVar(&o.Format, "format", "text", "what stdout shows: text or jsonl")
+	cmd.Flags().BoolVar(&o.Summary, "summary", false, "print a per-syscall summary table at the end")
+	cmd.Flags().StringVar(&o.Color, "color", "auto", "colour: auto, always or never (NO_COLOR is honoured)")
+}
+
+func runTrace(opts *TraceOptions) error {
+	if err := opts.Out.check(opts.IO); err != nil {
+		return err
+	}
+	if opts.Snaplen < 0 || opts.Snaplen > probe.SnapMax {
+		return flagErrorf("-s %d is outside 0..%d", opts.Snaplen, probe.SnapMax)
+	}
+	filter, err := syscalls.ParseFilter(syscalls.Native(), opts.Exprs)
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	return traceWith(opts.IO, &opts.Out, session.Options{
+		Argv: opts.Argv, PID: opts.PID, Filter: filter, Snaplen: opts.Snaplen,
+	})
+}
+
+// traceWith checks privileges, builds the renderers and runs the session; the target's exit
+// status becomes iotrace's.
+func traceWith(ios *iostreams.IOStreams, out *OutputOptions, sopts session.Options) error {
+	if err := doctor.CheckPrivileges(); err != nil {
+		return err
+	}
+	r, closeFile, err := out.renderers(ios)
+	if err != nil {
+		return err
+	}
+	sopts.Renderer = r
+	sopts.Info = ios.ErrOut
+	status, err := session.Run(sopts)
+	if cerr := closeFile(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", out.Output, cerr)
+	}
+	if err != nil {
+		return err
+	}
+	if status != 0 {
+		return &ExitError{Code: status}
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package decode
+
+import (
+	"unsafe"
+
+	"github.com/iotrace/iotrace/bpf"
+	"github.com/iotrace/iotrace/internal/event"
+	"github.com/iotrace/iotrace/internal/syscalls"
+)
+
+// decodeArgs builds the "decoded" object: for each argument with a meaning beyond its number,
+// a value under the argument's name. Descriptors are left to the annotator, which knows what
+// they refer to.
+func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []string, caps *[2][]byte) event.Fields {
+	if spec == nil {
+		return nil
+	}
+	var out event.Fields
+	for i, name := range names {
+		t := spec.ArgType(i)
+		v := s.Args[i].Value
+		if val, ok := d.scalar(t, v, s); ok {
+			out = append(out, event.Field{Key: name, Val: val})
+			continue
+		}
+		if c, slot := captureFor(spec, i, caps); c != nil {
+			if val := d.captured(t, spec.Captures[slot], c, s); val != nil {
+				out = append(out, event.Field{Key: name, Val: val})
+			}
+		}
+	}
+	return out
+}
+
+// scalar decodes arguments whose value alone says it all.
+func (d *Decoder) scalar(t syscalls.ArgType, v uint64, s *event.Syscall) (any, bool) {
+	switch t {
+	case syscalls.DirFD:
+		if int32(v) == -100 {
+			return "AT_FDCWD", true
+		}
+	case syscalls.Octal:
+		return Mode(v), true
+	case syscalls.OpenFlags:
+		return OpenFlags(d.arch, v), true
+	case syscalls.AtFlags:
+		return AtFlags(v), true
+	case syscalls.MmapProt:
+		return MmapProt(d.arch, v), true
+	case syscalls.MmapFlags:
+		return MmapFlags(d.arch, v), true
+	case syscalls.MremapFlags:
+		return MremapFlags(v), true
+	case syscalls.MsyncFlags:
+		return MsyncFlags(v), true
+	case syscalls.Madvise:
+		return Madvise(v), true
+	case syscalls.Fadvise:
+		return Fadvise(v), true
+	case syscalls.Whence:
+		return Whence(v), true
+	case syscalls.FcntlCmd:
+		return FcntlCmd(v), true
+	case syscalls.FcntlArg:
+		cmd, _ := s.Arg("cmd")
+		return FcntlArg(d.arch, cmd, v)
+	case syscalls.EpollOp:
+		return EpollOp(v), true
+	case syscalls.EpollFlags:
+		return EpollCreateFlags(v), true
+	case syscalls.PipeFlags:
+		return PipeFlags(d.arch, v), true
+	case syscalls.Dup3Flags:
+		return Dup3Flags(v), true
+	case syscalls.RWFFlags:
+		return RWFFlags(v), true
+	case syscalls.SockFamily:
+		return SockFamily(v), true
+	case syscalls.SockType:
+		return SockType(v), true
+	case syscalls.SockFlags:
+		return SockFlags(v), true
+	case syscalls.UringEnterFlags:
+		return UringEnterFlags(v), true
+	case syscalls.UringRegisterOp:
+		return UringRegisterOp(v), true
+	case syscalls.Signal:
+		return Signal(int(v)), true
+	case syscalls.CloneFlags:
+		return CloneFlags(v), true
+	}
+	return nil, false
+}
+
+// captureFor finds the capture taken for argument i.
+func captureFor(spec *syscalls.Spec, i int, caps *[2][]byte) ([]byte, int) {
+	for slot, c := range spec.Captures {
+		if c.Arg == i && slot < len(caps) && caps[slot] != nil {
+			return caps[slot], slot
+		}
+	}
+	return nil, 0
+}
+
+// captured decodes the memory copied for an argument; c starts with its iot_cap header.
+func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s *event.Syscall) any {
+	h := (*bpf.IotraceIotCap)(unsafe.Pointer(&c[0]))
+	p := c[capHdrSize:]
+	n := int(h.N)
+	switch t {
+	case syscalls.Path:
+		return EscapeString(string(p[:min(n, len(p))]))
+	case syscalls.Buf:
+		if s.Failed() {
+			return nil
+		}
+		return bufValue(p[:min(n, len(p))], uint64(h.Len))
+	case syscalls.IOV:
+		return iovValue(p, n)
+	case syscalls.Argv:
+		return argvValue(p, n)
+	case syscalls.OpenHow:
+		return OpenHow(p[:min(n, len(p))], d.arch)
+	case syscalls.SockAddr:
+		b := p[:min(n, len(p))]
+		if l, ok := addrLen(s); ok && int(l) < len(b) {
+			b = b[:l]
+		}
+		if len(b) == 0 || s.Failed() {
+			return nil
+		}
+		return SockAddr(b)
+	case syscalls.PipeFDs:
+		if a, b, ok := Int32Pair(p[:min(n, len(p))]); ok && !s.Failed() {
+			return []any{int64(a), int64(b)}
+		}
+	case syscalls.AIOContext:
+		if len(p) >= 8 && n >= 8 && !s.Failed() {
+			return hex(le64(p))
+		}
+	case syscalls.UringParams:
+		if !s.Failed() {
+			return UringParams(p[:min(n, len(p))])
+		}
+	case syscalls.EpollEvent:
+		f, _ := EpollEvent(d.arch, p[:min(n, len(p))])
+		return f
+	case syscalls.EpollEvents:
+		return array(p, n, cs.Size, func(b []byte) event.Fields { f, _ := EpollEvent(d.arch, b); return f })
+	case syscalls.IOEvents:
+		return array(p, n, cs.Size, IOEvent)
+	case syscalls.PollFDs:
+		return array(p, n, cs.Size, PollFD)
+	case syscalls.IOCBs:
+		return array(p, n, align8(min(cs.Size, structMax)), func(b []byte) event.Fields { return IOCB(b[:min(len(b), cs.Size)]) })
+	}
+	return nil
+}
+
+// addrLen is the address length a socket call passed by value (connect, bind).
+func addrLen(s *event.Syscall) (uint64, bool) {
+	return s.Arg("addrlen")
+}
+
+func array(p []byte, n, size int, dec func([]byte) event.Fields) any {
+	if size <= 0 {
+		return nil
+	}
+	out := make([]any, 0, n)
+	for i := 0; i < n && (i+1)*size <= len(p); i++ {
+		out = append(out, dec(p[i*size:(i+1)*size]))
+	}
+	return out
+}
+
+func bufValue(b []byte, total uint64) event.Fields {
+	f := event.Fields{{Key: "data", Val: EscapeBytes(b)}}
+	if uint64(len(b)) < total {
+		f = append(f, event.Field{Key: "trunc", Val: true})
+	}
+	return f
+}
+
+var iovHdr = int(unsafe.Sizeof(bpf.IotraceIotIov{}))
+
+func iovValue(p []byte, n int) []any {
+	out := make([]any, 0, n)
+	off := 0
+	for i := 0; i < n && off+iovHdr <= len(p); i++ {
+		e := (*bpf.IotraceIotIov)(unsafe.Pointer(&p[off]))
+		k := int(e.Caplen)
+		data := p[off+iovHdr : min(len(p), off+iovHdr+k)]
+		f := event.Fields{{Key: "len", Val: e.Len}, {Key: "data", Val: EscapeBytes(data)}}
+		if uint64(len(data)) < e.Len {
+			f = append(f, event.Field{Key: "trunc", Val: true})
+		}
+		out = append(out, f)
+		if e.Stride == 0 {
+			break
+		}
+		off += int(e.Stride)
+	}
+	return out
+}
+
+var strHdr = int(unsafe.Sizeof(bpf.IotraceIotStr{}))
+
+func argvValue(p []byte, n int) []any {
+	out := make([]any, 0, n)
+	off := 0
+	for i := 0; i < n && off+strHdr <= len(p); i++ {
+		e := (*bpf.IotraceIotStr)(unsafe.Pointer(&p[off]))
+		k := int(e.Len)
+		out = append(out, EscapeString(string(p[off+strHdr:min(len(p), off+strHdr+k)])))
+		if e.Stride == 0 {
+			break
+		}
+		off += int(e.Stride)
+	}
+	return out
+}
+
+func le64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}

@@ -1,0 +1,135 @@
+package decode
+
+// iocb opcodes, include/uapi/linux/aio_abi.h (PREADX was never implemented; strace names it).
+var iocbOpcodes = []string{
+	"IOCB_CMD_PREAD", "IOCB_CMD_PWRITE", "IOCB_CMD_FSYNC", "IOCB_CMD_FDSYNC", "IOCB_CMD_PREADX",
+	"IOCB_CMD_POLL", "IOCB_CMD_NOOP", "IOCB_CMD_PREADV", "IOCB_CMD_PWRITEV",
+}
+
+// IOCBOpcode names an iocb's aio_lio_opcode.
+func IOCBOpcode(v uint64) string {
+	return nameIndexed(v, iocbOpcodes)
+}
+
+var iocbFlags = []sym{{0x1, "IOCB_FLAG_RESFD"}, {0x2, "IOCB_FLAG_IOPRIO"}}
+
+// IOCBFlags formats an iocb's aio_flags.
+func IOCBFlags(v uint64) string {
+	return nameFlags(v, iocbFlags, "0")
+}
+
+// bitNames builds a flag table whose i-th name is bit i, the way io_uring.h numbers its flags.
+func bitNames(names ...string) []sym {
+	tab := make([]sym, len(names))
+	for i, n := range names {
+		tab[i] = sym{1 << i, n}
+	}
+	return tab
+}
+
+var uringSetupFlags = bitNames(
+	"IORING_SETUP_IOPOLL", "IORING_SETUP_SQPOLL", "IORING_SETUP_SQ_AFF", "IORING_SETUP_CQSIZE",
+	"IORING_SETUP_CLAMP", "IORING_SETUP_ATTACH_WQ", "IORING_SETUP_R_DISABLED",
+	"IORING_SETUP_SUBMIT_ALL", "IORING_SETUP_COOP_TASKRUN", "IORING_SETUP_TASKRUN_FLAG",
+	"IORING_SETUP_SQE128", "IORING_SETUP_CQE32", "IORING_SETUP_SINGLE_ISSUER",
+	"IORING_SETUP_DEFER_TASKRUN", "IORING_SETUP_NO_MMAP", "IORING_SETUP_REGISTERED_FD_ONLY",
+	"IORING_SETUP_NO_SQARRAY", "IORING_SETUP_HYBRID_IOPOLL", "IORING_SETUP_CQE_MIXED",
+	"IORING_SETUP_SQE_MIXED", "IORING_SETUP_SQ_REWIND",
+)
+
+// UringSetupFlags formats io_uring_params.flags.
+func UringSetupFlags(v uint64) string {
+	return nameFlags(uint64(uint32(v)), uringSetupFlags, "0")
+}
+
+var uringFeatures = bitNames(
+	"IORING_FEAT_SINGLE_MMAP", "IORING_FEAT_NODROP", "IORING_FEAT_SUBMIT_STABLE",
+	"IORING_FEAT_RW_CUR_POS", "IORING_FEAT_CUR_PERSONALITY", "IORING_FEAT_FAST_POLL",
+	"IORING_FEAT_POLL_32BITS", "IORING_FEAT_SQPOLL_NONFIXED", "IORING_FEAT_EXT_ARG",
+	"IORING_FEAT_NATIVE_WORKERS", "IORING_FEAT_RSRC_TAGS", "IORING_FEAT_CQE_SKIP",
+	"IORING_FEAT_LINKED_FILE", "IORING_FEAT_REG_REG_RING", "IORING_FEAT_RECVSEND_BUNDLE",
+	"IORING_FEAT_MIN_TIMEOUT", "IORING_FEAT_RW_ATTR", "IORING_FEAT_NO_IOWAIT",
+)
+
+// UringFeatures formats io_uring_params.features, which the kernel fills in.
+func UringFeatures(v uint64) string {
+	return nameFlags(uint64(uint32(v)), uringFeatures, "0")
+}
+
+var uringEnterFlags = bitNames(
+	"IORING_ENTER_GETEVENTS", "IORING_ENTER_SQ_WAKEUP", "IORING_ENTER_SQ_WAIT",
+	"IORING_ENTER_EXT_ARG", "IORING_ENTER_REGISTERED_RING", "IORING_ENTER_ABS_TIMER",
+	"IORING_ENTER_EXT_ARG_REG", "IORING_ENTER_NO_IOWAIT",
+)
+
+// UringEnterFlags formats io_uring_enter's flags.
+func UringEnterFlags(v uint64) string {
+	return nameFlags(uint64(uint32(v)), uringEnterFlags, "0")
+}
+
+var uringSQEFlags = bitNames(
+	"IOSQE_FIXED_FILE", "IOSQE_IO_DRAIN", "IOSQE_IO_LINK", "IOSQE_IO_HARDLINK", "IOSQE_ASYNC",
+	"IOSQE_BUFFER_SELECT", "IOSQE_CQE_SKIP_SUCCESS",
+)
+
+// UringSQEFlags formats an SQE's flags byte.
+func UringSQEFlags(v uint8) string {
+	return nameFlags(uint64(v), uringSQEFlags, "0")
+}
+
+// io_uring_register opcodes, enum io_uring_register_op (checked against a 6.18 kernel's BTF).
+var uringRegisterOps = []string{
+	"IORING_REGISTER_BUFFERS", "IORING_UNREGISTER_BUFFERS", "IORING_REGISTER_FILES",
+	"IORING_UNREGISTER_FILES", "IORING_REGISTER_EVENTFD", "IORING_UNREGISTER_EVENTFD",
+	"IORING_REGISTER_FILES_UPDATE", "IORING_REGISTER_EVENTFD_ASYNC", "IORING_REGISTER_PROBE",
+	"IORING_REGISTER_PERSONALITY", "IORING_UNREGISTER_PERSONALITY",
+	"IORING_REGISTER_RESTRICTIONS", "IORING_REGISTER_ENABLE_RINGS", "IORING_REGISTER_FILES2",
+	"IORING_REGISTER_FILES_UPDATE2", "IORING_REGISTER_BUFFERS2", "IORING_REGISTER_BUFFERS_UPDATE",
+	"IORING_REGISTER_IOWQ_AFF", "IORING_UNREGISTER_IOWQ_AFF", "IORING_REGISTER_IOWQ_MAX_WORKERS",
+	"IORING_REGISTER_RING_FDS", "IORING_UNREGISTER_RING_FDS", "IORING_REGISTER_PBUF_RING",
+	"IORING_UNREGISTER_PBUF_RING", "IORING_REGISTER_SYNC_CANCEL",
+	"IORING_REGISTER_FILE_ALLOC_RANGE", "IORING_REGISTER_PBUF_STATUS", "IORING_REGISTER_NAPI",
+	"IORING_UNREGISTER_NAPI", "IORING_REGISTER_CLOCK", "IORING_REGISTER_CLONE_BUFFERS",
+	"IORING_REGISTER_SEND_MSG_RING", "IORING_REGISTER_ZCRX_IFQ", "IORING_REGISTER_RESIZE_RINGS",
+	"IORING_REGISTER_MEM_REGION", "IORING_REGISTER_QUERY",
+}
+
+const uringRegisterUseRegisteredRing = 1 << 31
+
+// UringRegisterOp names an io_uring_register opcode, with the flag bit that says the fd
+// argument is a registered ring index appended.
+func UringRegisterOp(v uint64) string {
+	v = uint64(uint32(v))
+	op := nameIndexed(v&^uringRegisterUseRegisteredRing, uringRegisterOps)
+	if v&uringRegisterUseRegisteredRing == 0 {
+		return op
+	}
+	return op + "|IORING_REGISTER_USE_REGISTERED_RING"
+}
+
+// io_uring SQE opcodes, enum io_uring_op (checked against a 6.18 kernel's BTF).
+var uringOps = []string{
+	"IORING_OP_NOP", "IORING_OP_READV", "IORING_OP_WRITEV", "IORING_OP_FSYNC",
+	"IORING_OP_READ_FIXED", "IORING_OP_WRITE_FIXED", "IORING_OP_POLL_ADD",
+	"IORING_OP_POLL_REMOVE", "IORING_OP_SYNC_FILE_RANGE", "IORING_OP_SENDMSG",
+	"IORING_OP_RECVMSG", "IORING_OP_TIMEOUT", "IORING_OP_TIMEOUT_REMOVE", "IORING_OP_ACCEPT",
+	"IORING_OP_ASYNC_CANCEL", "IORING_OP_LINK_TIMEOUT", "IORING_OP_CONNECT",
+	"IORING_OP_FALLOCATE", "IORING_OP_OPENAT", "IORING_OP_CLOSE", "IORING_OP_FILES_UPDATE",
+	"IORING_OP_STATX", "IORING_OP_READ", "IORING_OP_WRITE", "IORING_OP_FADVISE",
+	"IORING_OP_MADVISE", "IORING_OP_SEND", "IORING_OP_RECV", "IORING_OP_OPENAT2",
+	"IORING_OP_EPOLL_CTL", "IORING_OP_SPLICE", "IORING_OP_PROVIDE_BUFFERS",
+	"IORING_OP_REMOVE_BUFFERS", "IORING_OP_TEE", "IORING_OP_SHUTDOWN", "IORING_OP_RENAMEAT",
+	"IORING_OP_UNLINKAT", "IORING_OP_MKDIRAT", "IORING_OP_SYMLINKAT", "IORING_OP_LINKAT",
+	"IORING_OP_MSG_RING", "IORING_OP_FSETXATTR", "IORING_OP_SETXATTR", "IORING_OP_FGETXATTR",
+	"IORING_OP_GETXATTR", "IORING_OP_SOCKET", "IORING_OP_URING_CMD", "IORING_OP_SEND_ZC",
+	"IORING_OP_SENDMSG_ZC", "IORING_OP_READ_MULTISHOT", "IORING_OP_WAITID",
+	"IORING_OP_FUTEX_WAIT", "IORING_OP_FUTEX_WAKE", "IORING_OP_FUTEX_WAITV",
+	"IORING_OP_FIXED_FD_INSTALL", "IORING_OP_FTRUNCATE", "IORING_OP_BIND", "IORING_OP_LISTEN",
+	"IORING_OP_RECV_ZC", "IORING_OP_EPOLL_WAIT", "IORING_OP_READV_FIXED",
+	"IORING_OP_WRITEV_FIXED", "IORING_OP_PIPE",
+}
+
+// UringOp names an SQE opcode.
+func UringOp(op uint8) string {
+	return nameIndexed(uint64(op), uringOps)
+}

@@ -1,0 +1,149 @@
+// Package doctor says what this kernel and these privileges allow iotrace to do, and what will be
+// missing.
+package doctor
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/features"
+	"golang.org/x/sys/unix"
+
+	"github.com/iotrace/iotrace/internal/probe"
+	"github.com/iotrace/iotrace/internal/tracefs"
+)
+
+// Capability bits (linux/capability.h).
+const (
+	capSysAdmin = 21
+	capPerfmon  = 38
+	capBPF      = 39
+)
+
+// ErrPrivilege is returned when tracing is not allowed.
+var ErrPrivilege = errors.New("tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities: run iotrace with sudo")
+
+// CheckPrivileges fails with one sentence when this process may not load tracing programs.
+func CheckPrivileges() error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	caps, err := effectiveCaps()
+	if err != nil {
+		return ErrPrivilege
+	}
+	has := func(bit uint) bool { return caps&(1<<bit) != 0 }
+	if has(capSysAdmin) || (has(capBPF) && has(capPerfmon)) {
+		return nil
+	}
+	return ErrPrivilege
+}
+
+func effectiveCaps() (uint64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	return 0, errors.New("no CapEff in /proc/self/status")
+}
+
+// Check is one line of the report.
+type Check struct {
+	Name   string
+	OK     bool
+	Detail string
+	// Required: tracing cannot work without it.
+	Required bool
+}
+
+// Run performs every check; it mounts tracefs when missing, as a trace would.
+func Run() []Check {
+	var out []Check
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	out = append(out, Check{Name: "kernel", OK: true, Detail: fmt.Sprintf("%s %s (GOARCH %s)",
+		unix.ByteSliceToString(uts.Release[:]), unix.ByteSliceToString(uts.Machine[:]), runtime.GOARCH)})
+
+	perr := CheckPrivileges()
+	out = append(out, Check{Name: "privileges", OK: perr == nil, Required: true, Detail: privDetail(perr)})
+
+	_, btfErr := os.Stat("/sys/kernel/btf/vmlinux")
+	out = append(out, Check{Name: "BTF", OK: btfErr == nil, Required: true,
+		Detail: orText(btfErr, "/sys/kernel/btf/vmlinux present", "/sys/kernel/btf/vmlinux missing: the kernel needs CONFIG_DEBUG_INFO_BTF")})
+
+	path, mounted, terr := tracefs.Mount()
+	tdetail := "mounted at " + path
+	if mounted {
+		tdetail = "was not mounted; iotrace mounted it at " + path
+	}
+	if terr != nil {
+		tdetail = terr.Error()
+	}
+	out = append(out, Check{Name: "tracefs", OK: terr == nil, Required: true, Detail: tdetail})
+
+	if perr == nil {
+		rbErr := features.HaveMapType(ebpf.RingBuf)
+		out = append(out, Check{Name: "ring buffer", OK: rbErr == nil, Required: true,
+			Detail: orText(rbErr, "BPF ring buffers supported", "BPF ring buffers unavailable (kernel 5.8 or later needed)")})
+	}
+
+	for _, p := range probe.Catalogue {
+		ok := terr == nil && tracefs.Exists(p.Group, p.Name)
+		detail := "present"
+		if !ok {
+			detail = "missing: " + p.Lesson + " unavailable"
+		}
+		out = append(out, Check{Name: "tracepoint " + p.Group + ":" + p.Name, OK: ok, Required: p.Required, Detail: detail})
+	}
+	return out
+}
+
+func privDetail(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	if os.Geteuid() == 0 {
+		return "root"
+	}
+	return "CAP_BPF and CAP_PERFMON"
+}
+
+func orText(err error, ok, bad string) string {
+	if err != nil {
+		return bad
+	}
+	return ok
+}
+
+// Write prints the report and reports whether tracing can work.
+func Write(w io.Writer, checks []Check) bool {
+	canTrace := true
+	for _, c := range checks {
+		mark := "ok  "
+		if !c.OK {
+			mark = "warn"
+			if c.Required {
+				mark = "FAIL"
+				canTrace = false
+			}
+		}
+		fmt.Fprintf(w, "%s %-40s %s\n", mark, c.Name, c.Detail)
+	}
+	if canTrace {
+		fmt.Fprintln(w, "tracing can work here")
+	} else {
+		fmt.Fprintln(w, "tracing cannot work here: see FAIL above")
+	}
+	return canTrace
+}

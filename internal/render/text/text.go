@@ -1,0 +1,415 @@
+// Package text renders the timeline for a terminal, in the manner of strace -f -tt -T but with
+// times relative to the start of tracing.
+//
+// Every line starts with the time since the header's StartNS and the time since the previous
+// event, in seconds with microseconds; once a second task has appeared (see TIDColumn), the
+// thread id follows in brackets:
+//
+//	0.000123 (+0.000021) [4242]  writev(3</tmp/x/out.txt>, [...], 4) = 38 <0.000015>
+//	                               ↳ a note on the call
+//	0.000130 (+0.000007) [4242]      · mm_filemap_add_to_page_cache i_ino=1311 index=0
+//	                                   ↳ a note on the kernel event
+//	0.000140 (+0.000010) [4244]  pread64(3, ...) = -1 EAGAIN <0.000002>
+//	0.000150 (+0.000010) [4242]  +++ fork → thread 4244 +++
+//	0.000160 (+0.000010) [4242]  +++ fork → child 4243 +++
+//	0.000170 (+0.000010) [4243]  +++ exec /usr/bin/cat +++
+//	0.000180 (+0.000010)         !!! 1234 events lost on CPU 1 (ring buffer full) !!!
+//	0.000190 (+0.000010) [4242]  exit_group(0) = ?
+//	0.000200 (+0.000010) [4242]  +++ exited with 0 +++
+//	0.000210 (+0.000010) [4243]  +++ killed by SIGTERM +++
+//
+// The time since the start is right-aligned in 11 columns and the thread column padded to
+// "[NNNNN] ", so calls line up; longer ids push their line right.
+// A syscall is callfmt's call, " = ", callfmt's result and its duration in angle brackets (none
+// for a call that never returned). Kernel events are indented by four under the syscall before
+// them, with their arguments as key=value. Notes are indented by two under their event. An event
+// without a timestamp (a lost count read at the end) has blank time columns.
+//
+// With Options.Color, times and notes are dim, syscall names bold, errno names red, kernel event
+// names cyan, process events magenta (red when killed) and lost events yellow. The header goes
+// to Options.Info as "iotrace: tracing …" lines, so the timeline alone is on the main writer.
+package text
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/iotrace/iotrace/internal/callfmt"
+	"github.com/iotrace/iotrace/internal/event"
+	"github.com/iotrace/iotrace/internal/render/summary"
+	"github.com/iotrace/iotrace/internal/syscalls"
+)
+
+// TIDColumn says when lines carry the thread id.
+type TIDColumn int
+
+const (
+	// TIDAuto shows the column from the first event that involves a second task on (a fork
+	// line included), as strace -f starts its "[pid N]" prefixes. Earlier lines keep no column.
+	TIDAuto TIDColumn = iota
+	TIDAlways
+	TIDNever
+)
+
+// Options shape the output.
+type Options struct {
+	Color   bool
+	TID     TIDColumn
+	Summary bool      // print the summary table at Close
+	Info    io.Writer // where the header goes (stderr); nil drops it
+}
+
+// Renderer is a render.Renderer writing one line per event as it arrives, unbuffered, so a live
+// trace is seen as it happens.
+type Renderer struct {
+	w    io.Writer
+	opts Options
+
+	start    uint64
+	prev     uint64 // timestamp of the previous timed event
+	firstTID uint32
+	showTID  bool
+	buf      []byte
+	arch     string // GOARCH of the recording, for the syscall table
+}
+
+// New returns a Renderer writing to w.
+func New(w io.Writer, opts Options) *Renderer {
+	return &Renderer{w: w, opts: opts, showTID: opts.TID == TIDAlways, buf: make([]byte, 0, 512)}
+}
+
+const (
+	ansiDim     = "\x1b[2m"
+	ansiBold    = "\x1b[1m"
+	ansiRed     = "\x1b[31m"
+	ansiYellow  = "\x1b[33m"
+	ansiMagenta = "\x1b[35m"
+	ansiCyan    = "\x1b[36m"
+	ansiReset   = "\x1b[0m"
+)
+
+func (r *Renderer) Header(h *event.Header) error {
+	r.start, r.prev = h.StartNS, h.StartNS
+	r.arch = syscalls.GoArch(h.Arch)
+	if r.opts.Info == nil {
+		return nil
+	}
+	b := r.paint(nil, ansiDim, headerLine(h))
+	b = append(b, '\n')
+	for _, n := range h.Notes {
+		b = r.paint(b, ansiDim, "iotrace: "+n)
+		b = append(b, '\n')
+	}
+	if _, err := r.opts.Info.Write(b); err != nil {
+		return fmt.Errorf("write header: %w", err)
+	}
+	return nil
+}
+
+// headerLine is "iotrace: tracing cat f (kernel 6.18.44, x86_64); missing probes: …".
+func headerLine(h *event.Header) string {
+	var b strings.Builder
+	b.WriteString("iotrace: tracing ")
+	switch {
+	case len(h.Command) > 0:
+		for i, a := range h.Command {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(shellQuote(a))
+		}
+	case h.AttachPID != 0:
+		fmt.Fprintf(&b, "pid %d", h.AttachPID)
+	default:
+		b.WriteString("a recording")
+	}
+	fmt.Fprintf(&b, " (kernel %s, %s)", h.Kernel, h.Arch)
+	if h.Filter != "" {
+		fmt.Fprintf(&b, "; filter %s", h.Filter)
+	}
+	if len(h.MissingProbes) > 0 {
+		fmt.Fprintf(&b, "; missing probes: %s", strings.Join(h.MissingProbes, ", "))
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,+@%", c))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func (r *Renderer) Event(e event.Event) error {
+	c := e.Base()
+	r.see(c.TID)
+	if p, ok := e.(*event.Process); ok && p.Name == "fork" {
+		r.see(p.ChildTID)
+		r.see(p.ChildPID)
+	}
+
+	b := r.buf[:0]
+	var width int // of the prefix, for indenting notes
+	if _, lost := e.(*event.Lost); lost {
+		b, width = r.prefix(b, c.TS, 0)
+	} else {
+		b, width = r.prefix(b, c.TS, c.TID)
+	}
+	switch x := e.(type) {
+	case *event.Syscall:
+		b = r.syscall(b, x)
+		b = r.notes(b, width+2, x.Notes)
+	case *event.Kernel:
+		b = append(b, "    · "...)
+		b = r.paint(b, ansiCyan, x.Name)
+		for _, kv := range x.Args {
+			b = append(b, ' ')
+			b = append(b, kv.Key...)
+			b = append(b, '=')
+			b = appendValue(b, kv.Val)
+		}
+		b = append(b, '\n')
+		b = r.notes(b, width+6, x.Notes)
+	case *event.Process:
+		colour := ansiMagenta
+		if x.Signal != "" {
+			colour = ansiRed
+		}
+		b = r.paint(b, colour, "+++ "+processText(x)+" +++")
+		b = append(b, '\n')
+	case *event.Lost:
+		b = r.paint(b, ansiYellow, "!!! "+lostText(x)+" !!!")
+		b = append(b, '\n')
+	default:
+		b = append(b, "??? "...)
+		b = append(b, e.Kind()...)
+		b = append(b, '\n')
+	}
+	r.buf = b
+	if _, err := r.w.Write(b); err != nil {
+		return fmt.Errorf("write timeline: %w", err)
+	}
+	return nil
+}
+
+// Close prints the summary table when Options.Summary asks for it.
+func (r *Renderer) Close(s *event.Summary) error {
+	if !r.opts.Summary || s == nil {
+		return nil
+	}
+	if _, err := io.WriteString(r.w, "\n"); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	if err := summary.Write(r.w, s); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// see notes a task; the second distinct one turns the TID column on under TIDAuto.
+func (r *Renderer) see(tid uint32) {
+	if tid == 0 || r.showTID || r.opts.TID != TIDAuto {
+		return
+	}
+	if r.firstTID == 0 {
+		r.firstTID = tid
+	} else if tid != r.firstTID {
+		r.showTID = true
+	}
+}
+
+// prefix writes the time columns and, when shown, "[tid] ", returning the visible width. A zero
+// tid leaves the column blank.
+func (r *Renderer) prefix(b []byte, ts uint64, tid uint32) ([]byte, int) {
+	var p [64]byte
+	q := p[:0]
+	if ts == 0 {
+		q = append(q, "                       "...) // as wide as the two time columns usually are
+	} else {
+		q = appendSecs(q, int64(ts-r.start), 11, false)
+		q = append(q, " ("...)
+		q = appendSecs(q, int64(ts-r.prev), 0, true)
+		q = append(q, ')')
+		r.prev = ts
+	}
+	b = r.paint(b, ansiDim, string(q))
+	width := len(q) + 1
+	b = append(b, ' ')
+	if r.showTID {
+		col := len(b)
+		if tid != 0 {
+			b = append(b, '[')
+			b = strconv.AppendUint(b, uint64(tid), 10)
+			b = append(b, ']')
+		}
+		for len(b)-col < 7 { // room for "[NNNNN]"; longer ids push the line right
+			b = append(b, ' ')
+		}
+		b = append(b, ' ')
+		width += len(b) - col
+	}
+	return b, width
+}
+
+// appendSecs writes ns as seconds with six decimals (microseconds, truncated as strace does),
+// right-aligned in width; sign forces a "+" on non-negative values.
+func appendSecs(b []byte, ns int64, width int, sign bool) []byte {
+	var t [32]byte
+	s := t[:0]
+	if ns < 0 {
+		s = append(s, '-')
+		ns = -ns
+	} else if sign {
+		s = append(s, '+')
+	}
+	s = strconv.AppendInt(s, ns/1e9, 10)
+	s = append(s, '.')
+	us := (ns % 1e9) / 1e3
+	for d := int64(100000); d > 1 && us < d; d /= 10 {
+		s = append(s, '0')
+	}
+	s = strconv.AppendInt(s, us, 10)
+	for i := len(s); i < width; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
+}
+
+func (r *Renderer) syscall(b []byte, s *event.Syscall) []byte {
+	call := callfmt.Call(s, r.arch)
+	if rest, ok := strings.CutPrefix(call, s.Name); ok {
+		b = r.paint(b, ansiBold, s.Name)
+		b = append(b, rest...)
+	} else {
+		b = append(b, call...)
+	}
+	b = append(b, " = "...)
+	res := callfmt.Result(s, r.arch)
+	if i := strings.Index(res, s.Errno); s.Errno != "" && i >= 0 {
+		b = append(b, res[:i]...)
+		b = r.paint(b, ansiRed, s.Errno)
+		b = append(b, res[i+len(s.Errno):]...)
+	} else {
+		b = append(b, res...)
+	}
+	if !s.Unfinished {
+		b = append(b, " <"...)
+		b = appendSecs(b, int64(s.Dur), 0, false)
+		b = append(b, '>')
+	}
+	return append(b, '\n')
+}
+
+// notes writes each note on its own line, indent columns in; a note's own newlines keep it.
+func (r *Renderer) notes(b []byte, indent int, notes []string) []byte {
+	for _, n := range notes {
+		for i, line := range strings.Split(n, "\n") {
+			for range indent {
+				b = append(b, ' ')
+			}
+			lead := "↳ "
+			if i > 0 {
+				lead = "  "
+			}
+			b = r.paint(b, ansiDim, lead+line)
+			b = append(b, '\n')
+		}
+	}
+	return b
+}
+
+func (r *Renderer) paint(b []byte, colour, s string) []byte {
+	if !r.opts.Color || s == "" {
+		return append(b, s...)
+	}
+	b = append(b, colour...)
+	b = append(b, s...)
+	return append(b, ansiReset...)
+}
+
+func processText(p *event.Process) string {
+	switch p.Name {
+	case "fork":
+		if p.Thread {
+			return fmt.Sprintf("fork → thread %d", p.ChildTID)
+		}
+		return fmt.Sprintf("fork → child %d", p.ChildPID)
+	case "exec":
+		if p.Filename == "" {
+			return "exec"
+		}
+		return "exec " + p.Filename
+	case "exit":
+		switch {
+		case p.Signal != "":
+			return "killed by " + p.Signal
+		case p.ExitCode != nil:
+			return fmt.Sprintf("exited with %d", *p.ExitCode)
+		}
+		return "exited"
+	}
+	return p.Name
+}
+
+func lostText(l *event.Lost) string {
+	s := fmt.Sprintf("%d events lost", l.Count)
+	if l.Count == 1 {
+		s = "1 event lost"
+	}
+	if l.CPU >= 0 {
+		s += fmt.Sprintf(" on CPU %d", l.CPU)
+	}
+	if l.Reason != "" {
+		s += " (" + l.Reason + ")"
+	}
+	return s
+}
+
+// appendValue writes a kernel event argument: numbers and plain words bare, other strings
+// quoted, objects as {k=v, …} and lists as [a, b].
+func appendValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		if x != "" && strings.IndexFunc(x, func(c rune) bool {
+			return c <= ' ' || c == '"' || c == '=' || c == '\\' || c == ',' || c == '{' || c == '}' || c == '[' || c == ']' || c == 0x7f
+		}) < 0 {
+			return append(b, x...)
+		}
+		return strconv.AppendQuote(b, x)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case uint64:
+		return strconv.AppendUint(b, x, 10)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case event.Fields:
+		b = append(b, '{')
+		for i, kv := range x {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, kv.Key...)
+			b = append(b, '=')
+			b = appendValue(b, kv.Val)
+		}
+		return append(b, '}')
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendValue(b, e)
+		}
+		return append(b, ']')
+	case nil:
+		return append(b, "null"...)
+	}
+	return fmt.Appendf(b, "%v", v)
+}

@@ -1,0 +1,221 @@
+package text
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/iotrace/iotrace/internal/event"
+	"github.com/iotrace/iotrace/internal/record"
+	"github.com/iotrace/iotrace/internal/render"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// play plays a recording through a Renderer, as `iotrace show` does.
+var _ render.Renderer = (*Renderer)(nil)
+
+func play(t *testing.T, path string, opts Options) (timeline, info string) {
+	t.Helper()
+	r, err := record.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out, errOut bytes.Buffer
+	opts.Info = &errOut
+	tr := New(&out, opts)
+	if err := tr.Header(r.Header()); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Event(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Close(r.Summary()); err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		info bool // compare the header lines too (only colour changes them)
+	}{
+		{"basic", Options{}, true},
+		{"basic_color", Options{Color: true}, true},
+		{"basic_summary", Options{Summary: true}, false},
+		{"basic_tid_always", Options{TID: TIDAlways}, false},
+		{"basic_tid_never", Options{TID: TIDNever}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			timeline, info := play(t, "testdata/basic.jsonl", tt.opts)
+			golden(t, tt.name, timeline)
+			if tt.info {
+				golden(t, tt.name+"_info", info)
+			}
+		})
+	}
+}
+
+func TestTIDColumn(t *testing.T) {
+	sc := func(ts uint64, tid uint32) event.Event {
+		return &event.Syscall{Common: event.Common{TS: ts, PID: 1, TID: tid}, Name: "close", Args: []event.Arg{{Name: "fd", Value: 3}}}
+	}
+	tests := []struct {
+		name   string
+		mode   TIDColumn
+		events []event.Event
+		want   string
+	}{
+		{"one task: never shown", TIDAuto, []event.Event{sc(1000, 7), sc(2000, 7)}, `
+   0.000001 (+0.000001) close(3) = 0 <0.000000>
+   0.000002 (+0.000001) close(3) = 0 <0.000000>`},
+		{"second task turns it on", TIDAuto, []event.Event{sc(1000, 7), sc(2000, 8), sc(3000, 7)}, `
+   0.000001 (+0.000001) close(3) = 0 <0.000000>
+   0.000002 (+0.000001) [8]     close(3) = 0 <0.000000>
+   0.000003 (+0.000001) [7]     close(3) = 0 <0.000000>`},
+		{"from the fork line on", TIDAuto, []event.Event{
+			&event.Process{Common: event.Common{TS: 1000, TID: 7}, Name: "fork", ChildPID: 9, ChildTID: 9}, sc(2000, 9)}, `
+   0.000001 (+0.000001) [7]     +++ fork → child 9 +++
+   0.000002 (+0.000001) [9]     close(3) = 0 <0.000000>`},
+		{"always", TIDAlways, []event.Event{sc(1000, 1234567)}, `
+   0.000001 (+0.000001) [1234567] close(3) = 0 <0.000000>`},
+		{"never", TIDNever, []event.Event{sc(1000, 7), sc(2000, 8)}, `
+   0.000001 (+0.000001) close(3) = 0 <0.000000>
+   0.000002 (+0.000001) close(3) = 0 <0.000000>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			r := New(&b, Options{TID: tt.mode})
+			if err := r.Header(&event.Header{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range tt.events {
+				if err := r.Event(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want := strings.TrimPrefix(tt.want, "\n") + "\n"; b.String() != want {
+				t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+			}
+		})
+	}
+}
+
+func TestAppendSecs(t *testing.T) {
+	tests := []struct {
+		ns    int64
+		width int
+		sign  bool
+		want  string
+	}{
+		{0, 0, false, "0.000000"},
+		{123_000, 11, false, "   0.000123"},
+		{1_999_999, 0, false, "0.001999"}, // truncated like strace, not rounded
+		{12_345_678_901_234, 11, false, "12345.678901"},
+		{21_000, 0, true, "+0.000021"},
+		{-3_000, 0, true, "-0.000003"},
+		{-2_500_000_000, 11, false, "  -2.500000"},
+	}
+	for _, tt := range tests {
+		if got := string(appendSecs(nil, tt.ns, tt.width, tt.sign)); got != tt.want {
+			t.Errorf("appendSecs(%d, %d, %v) = %q, want %q", tt.ns, tt.width, tt.sign, got, tt.want)
+		}
+	}
+}
+
+func TestAppendValue(t *testing.T) {
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{"word", "word"},
+		{"/tmp/x", "/tmp/x"},
+		{"two words", `"two words"`},
+		{"", `""`},
+		{"a=b", `"a=b"`},
+		{"nl\n", `"nl\n"`},
+		{int64(-5), "-5"},
+		{uint64(1 << 63), "9223372036854775808"},
+		{true, "true"},
+		{event.Fields{{Key: "k", Val: "v"}, {Key: "n", Val: int64(1)}}, "{k=v, n=1}"},
+		{[]any{int64(1), "x y"}, `[1, "x y"]`},
+		{nil, "null"},
+	}
+	for _, tt := range tests {
+		if got := string(appendValue(nil, tt.v)); got != tt.want {
+			t.Errorf("appendValue(%#v) = %s, want %s", tt.v, got, tt.want)
+		}
+	}
+}
+
+func TestHeaderLine(t *testing.T) {
+	tests := []struct {
+		h    event.Header
+		want string
+	}{
+		{event.Header{Kernel: "6.1.0", Arch: "arm64", Command: []string{"sh", "-c", "echo 'hi' > x"}},
+			`iotrace: tracing sh -c 'echo '\''hi'\'' > x' (kernel 6.1.0, arm64)`},
+		{event.Header{Kernel: "5.15.0", Arch: "x86_64", AttachPID: 99, Filter: "trace=writev,readv"},
+			"iotrace: tracing pid 99 (kernel 5.15.0, x86_64); filter trace=writev,readv"},
+		{event.Header{Kernel: "5.15.0", Arch: "x86_64", MissingProbes: []string{"a", "b"}},
+			"iotrace: tracing a recording (kernel 5.15.0, x86_64); missing probes: a, b"},
+	}
+	for _, tt := range tests {
+		if got := headerLine(&tt.h); got != tt.want {
+			t.Errorf("got  %s\nwant %s", got, tt.want)
+		}
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func TestWriteErrors(t *testing.T) {
+	r := New(failWriter{}, Options{Summary: true, Info: failWriter{}})
+	if err := r.Header(&event.Header{}); err == nil {
+		t.Error("Header on a broken writer succeeded")
+	}
+	if err := r.Event(&event.Lost{Count: 1}); err == nil {
+		t.Error("Event on a broken writer succeeded")
+	}
+	if err := r.Close(&event.Summary{}); err == nil {
+		t.Error("Close on a broken writer succeeded")
+	}
+}

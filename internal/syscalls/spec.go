@@ -1,0 +1,119 @@
+package syscalls
+
+// ArgType says what a syscall argument means, so the decoder and the text renderer can show it
+// the way strace would. Arguments without an entry in a Spec are plain integers.
+type ArgType uint8
+
+const (
+	Int             ArgType = iota // signed decimal
+	Uint                           // unsigned decimal
+	Hex                            // pointer or opaque value, 0x… (NULL for 0)
+	Octal                          // file mode
+	FD                             // descriptor: 3</tmp/x>
+	DirFD                          // like FD, AT_FDCWD by name
+	Path                           // NUL-terminated string behind a pointer
+	Buf                            // bytes behind a pointer (read/write data)
+	IOV                            // struct iovec array
+	OpenFlags                      // O_*
+	OpenHow                        // struct open_how (openat2)
+	AtFlags                        // AT_*
+	MmapProt                       // PROT_*
+	MmapFlags                      // MAP_*
+	MremapFlags                    // MREMAP_*
+	MsyncFlags                     // MS_*
+	Madvise                        // MADV_*
+	Fadvise                        // POSIX_FADV_*
+	Whence                         // SEEK_*
+	FcntlCmd                       // F_*
+	FcntlArg                       // depends on the command: FD_CLOEXEC, O_* or a descriptor number
+	EpollOp                        // EPOLL_CTL_*
+	EpollEvent                     // struct epoll_event (epoll_ctl)
+	EpollEvents                    // struct epoll_event array filled by the kernel (epoll_wait)
+	EpollFlags                     // EPOLL_CLOEXEC
+	PipeFDs                        // int[2] filled by the kernel
+	PipeFlags                      // O_CLOEXEC|O_NONBLOCK|O_DIRECT
+	Dup3Flags                      // O_CLOEXEC
+	RWFFlags                       // RWF_* (preadv2/pwritev2)
+	SockFamily                     // AF_*
+	SockType                       // SOCK_* with SOCK_NONBLOCK|SOCK_CLOEXEC
+	SockAddr                       // struct sockaddr behind a pointer
+	SockFlags                      // accept4 flags
+	IOCBs                          // struct iocb *[] (io_submit)
+	IOEvents                       // struct io_event[] filled by the kernel (io_getevents)
+	AIOContext                     // aio_context_t, by value or behind a pointer (io_setup)
+	UringParams                    // struct io_uring_params (io_uring_setup)
+	UringEnterFlags                // IORING_ENTER_*
+	UringRegisterOp                // IORING_REGISTER_*
+	Signal                         // SIG*
+	CloneFlags                     // CLONE_*
+	Argv                           // char *const argv[]
+	PollFDs                        // struct pollfd array
+)
+
+// CaptureKind says what the BPF side copies from user memory for an argument. The values are
+// the IOT_CAP_* constants of bpf/iotrace.h.
+type CaptureKind uint8
+
+const (
+	CapNone   CaptureKind = iota
+	CapBuf                // bytes, capped by the snap length (-s)
+	CapStr                // NUL-terminated string
+	CapStruct             // a fixed-size struct (Size bytes)
+	CapIOV                // iovec array: each iovec's length and first snap-length bytes
+	CapArray              // Size-byte elements, count from Len
+	CapPtrArr             // array of pointers to Size-byte structs (io_submit's iocbs)
+	CapArgv               // array of string pointers
+)
+
+// LenSource says where a capture's length or element count comes from.
+type LenSource uint8
+
+const (
+	LenNone  LenSource = iota
+	LenArg             // argument LenArg
+	LenRet             // the return value (bytes read, events ready)
+	LenFixed           // Size
+)
+
+// Capture describes one copy from user memory, done at entry or at exit.
+type Capture struct {
+	Kind   CaptureKind
+	AtExit bool
+	Arg    int // the pointer argument's position
+	Len    LenSource
+	LenArg int
+	Size   int // struct size or element size on this arch
+}
+
+// Spec is what the decoder knows of one syscall beyond its number and argument names.
+type Spec struct {
+	Args     map[int]ArgType // by position; missing positions are Int
+	Captures []Capture       // at most two
+	// NoReturn marks calls that never come back (exit, exit_group): the BPF side emits them at entry.
+	NoReturn bool
+	// RetHex: the return value is an address (mmap, mremap, brk).
+	RetHex bool
+}
+
+// GoArch maps a kernel machine name (uname -m, as recordings store it) to the GOARCH naming the
+// syscall table; GOARCH names pass through.
+func GoArch(machine string) string {
+	switch machine {
+	case "x86_64":
+		return "amd64"
+	case "aarch64":
+		return "arm64"
+	}
+	return machine
+}
+
+// Machine is GoArch's inverse, for headers.
+func Machine(goarch string) string {
+	switch goarch {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	}
+	return goarch
+}

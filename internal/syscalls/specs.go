@@ -1,0 +1,190 @@
+package syscalls
+
+// Struct sizes the captures copy. Only struct epoll_event differs between the two arches:
+// x86_64 packs it (12 bytes), arm64 pads it (16).
+const (
+	sockaddrMax     = 112 // sizeof(struct sockaddr_un) rounded up; the decoder trims by addrlen
+	openHowSize     = 24
+	iocbSize        = 64
+	ioEventSize     = 32
+	uringParamsSize = 120
+	pollfdSize      = 8
+)
+
+// EpollEventSize is sizeof(struct epoll_event) on arch.
+func EpollEventSize(arch string) int {
+	if arch == "amd64" {
+		return 12
+	}
+	return 16
+}
+
+func atEntry(kind CaptureKind, arg int, ls LenSource, lenArg, size int) Capture {
+	return Capture{Kind: kind, Arg: arg, Len: ls, LenArg: lenArg, Size: size}
+}
+
+func atExit(kind CaptureKind, arg int, ls LenSource, lenArg, size int) Capture {
+	return Capture{Kind: kind, AtExit: true, Arg: arg, Len: ls, LenArg: lenArg, Size: size}
+}
+
+var (
+	pathAt   = func(arg int) Capture { return atEntry(CapStr, arg, LenNone, 0, 0) }
+	dataIn   = func(arg, lenArg int) Capture { return atEntry(CapBuf, arg, LenArg, lenArg, 0) }
+	dataOut  = func(arg int) Capture { return atExit(CapBuf, arg, LenRet, 0, 0) }
+	iovIn    = atEntry(CapIOV, 1, LenArg, 2, 0)
+	iovOut   = atExit(CapIOV, 1, LenArg, 2, 0) // count from vlen; the BPF side limits bytes by ret
+	addrIn   = func(arg int) Capture { return atEntry(CapStruct, arg, LenFixed, 0, sockaddrMax) }
+	addrOut  = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, sockaddrMax) }
+	pipeOut  = atExit(CapStruct, 0, LenFixed, 0, 8)
+	aioCtx   = atExit(CapStruct, 1, LenFixed, 0, 8)
+	iocbsIn  = atEntry(CapPtrArr, 2, LenArg, 1, iocbSize)
+	ioEvents = atExit(CapArray, 3, LenRet, 0, ioEventSize)
+	paramsIO = atExit(CapStruct, 1, LenFixed, 0, uringParamsSize)
+	pollOut  = atExit(CapArray, 0, LenArg, 1, pollfdSize)
+)
+
+type argTypes = map[int]ArgType
+
+// specs is keyed by tracepoint name. Arguments not listed are shown as integers; sizes that
+// depend on the arch are filled in by SpecFor.
+var specs = map[string]Spec{
+	"read":     {Args: argTypes{0: FD, 1: Buf, 2: Uint}, Captures: []Capture{dataOut(1)}},
+	"write":    {Args: argTypes{0: FD, 1: Buf, 2: Uint}, Captures: []Capture{dataIn(1, 2)}},
+	"pread64":  {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: Int}, Captures: []Capture{dataOut(1)}},
+	"pwrite64": {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: Int}, Captures: []Capture{dataIn(1, 2)}},
+	"readv":    {Args: argTypes{0: FD, 1: IOV, 2: Int}, Captures: []Capture{iovOut}},
+	"writev":   {Args: argTypes{0: FD, 1: IOV, 2: Int}, Captures: []Capture{iovIn}},
+	"preadv":   {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Int}, Captures: []Capture{iovOut}},
+	"pwritev":  {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Int}, Captures: []Capture{iovIn}},
+	"preadv2":  {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Int, 5: RWFFlags}, Captures: []Capture{iovOut}},
+	"pwritev2": {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Int, 5: RWFFlags}, Captures: []Capture{iovIn}},
+	"sendto":   {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: Hex, 4: SockAddr, 5: Uint}, Captures: []Capture{dataIn(1, 2)}},
+	"recvfrom": {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: Hex, 4: SockAddr, 5: Hex}, Captures: []Capture{dataOut(1)}},
+
+	"open":       {Args: argTypes{0: Path, 1: OpenFlags, 2: Octal}, Captures: []Capture{pathAt(0)}},
+	"creat":      {Args: argTypes{0: Path, 1: Octal}, Captures: []Capture{pathAt(0)}},
+	"openat":     {Args: argTypes{0: DirFD, 1: Path, 2: OpenFlags, 3: Octal}, Captures: []Capture{pathAt(1)}},
+	"openat2":    {Args: argTypes{0: DirFD, 1: Path, 2: OpenHow, 3: Uint}, Captures: []Capture{pathAt(1), atEntry(CapStruct, 2, LenFixed, 0, openHowSize)}},
+	"close":      {Args: argTypes{0: FD}},
+	"lseek":      {Args: argTypes{0: FD, 1: Int, 2: Whence}},
+	"pipe":       {Args: argTypes{0: PipeFDs}, Captures: []Capture{pipeOut}},
+	"pipe2":      {Args: argTypes{0: PipeFDs, 1: PipeFlags}, Captures: []Capture{pipeOut}},
+	"dup":        {Args: argTypes{0: FD}},
+	"dup2":       {Args: argTypes{0: FD, 1: FD}},
+	"dup3":       {Args: argTypes{0: FD, 1: FD, 2: Dup3Flags}},
+	"fcntl":      {Args: argTypes{0: FD, 1: FcntlCmd, 2: FcntlArg}},
+	"ftruncate":  {Args: argTypes{0: FD, 1: Int}},
+	"fsync":      {Args: argTypes{0: FD}},
+	"fdatasync":  {Args: argTypes{0: FD}},
+	"ioctl":      {Args: argTypes{0: FD, 1: Hex, 2: Hex}},
+	"newfstat":   {Args: argTypes{0: FD, 1: Hex}},
+	"getdents64": {Args: argTypes{0: FD, 1: Hex, 2: Uint}},
+	"newfstatat": {Args: argTypes{0: DirFD, 1: Path, 2: Hex, 3: AtFlags}, Captures: []Capture{pathAt(1)}},
+	"newstat":    {Args: argTypes{0: Path, 1: Hex}, Captures: []Capture{pathAt(0)}},
+	"newlstat":   {Args: argTypes{0: Path, 1: Hex}, Captures: []Capture{pathAt(0)}},
+	"statx":      {Args: argTypes{0: DirFD, 1: Path, 2: AtFlags, 3: Hex, 4: Hex}, Captures: []Capture{pathAt(1)}},
+	"access":     {Args: argTypes{0: Path, 1: Int}, Captures: []Capture{pathAt(0)}},
+	"faccessat":  {Args: argTypes{0: DirFD, 1: Path, 2: Int}, Captures: []Capture{pathAt(1)}},
+	"faccessat2": {Args: argTypes{0: DirFD, 1: Path, 2: Int, 3: AtFlags}, Captures: []Capture{pathAt(1)}},
+	"unlink":     {Args: argTypes{0: Path}, Captures: []Capture{pathAt(0)}},
+	"unlinkat":   {Args: argTypes{0: DirFD, 1: Path, 2: AtFlags}, Captures: []Capture{pathAt(1)}},
+	"mkdir":      {Args: argTypes{0: Path, 1: Octal}, Captures: []Capture{pathAt(0)}},
+	"mkdirat":    {Args: argTypes{0: DirFD, 1: Path, 2: Octal}, Captures: []Capture{pathAt(1)}},
+	"chdir":      {Args: argTypes{0: Path}, Captures: []Capture{pathAt(0)}},
+	"readlink":   {Args: argTypes{0: Path, 1: Hex, 2: Uint}, Captures: []Capture{pathAt(0)}},
+	"readlinkat": {Args: argTypes{0: DirFD, 1: Path, 2: Hex, 3: Uint}, Captures: []Capture{pathAt(1)}},
+	"rename":     {Args: argTypes{0: Path, 1: Path}, Captures: []Capture{pathAt(0), pathAt(1)}},
+	"renameat":   {Args: argTypes{0: DirFD, 1: Path, 2: DirFD, 3: Path}, Captures: []Capture{pathAt(1), pathAt(3)}},
+	"renameat2":  {Args: argTypes{0: DirFD, 1: Path, 2: DirFD, 3: Path, 4: Hex}, Captures: []Capture{pathAt(1), pathAt(3)}},
+
+	"socket":      {Args: argTypes{0: SockFamily, 1: SockType, 2: Int}},
+	"connect":     {Args: argTypes{0: FD, 1: SockAddr, 2: Uint}, Captures: []Capture{addrIn(1)}},
+	"bind":        {Args: argTypes{0: FD, 1: SockAddr, 2: Uint}, Captures: []Capture{addrIn(1)}},
+	"accept":      {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
+	"accept4":     {Args: argTypes{0: FD, 1: SockAddr, 2: Hex, 3: SockFlags}, Captures: []Capture{addrOut(1)}},
+	"listen":      {Args: argTypes{0: FD, 1: Int}},
+	"getsockname": {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
+	"getpeername": {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
+	"shutdown":    {Args: argTypes{0: FD, 1: Int}},
+	"setsockopt":  {Args: argTypes{0: FD, 3: Hex}},
+	"getsockopt":  {Args: argTypes{0: FD, 3: Hex, 4: Hex}},
+
+	"epoll_create":  {Args: argTypes{0: Int}},
+	"epoll_create1": {Args: argTypes{0: EpollFlags}},
+	"epoll_ctl":     {Args: argTypes{0: FD, 1: EpollOp, 2: FD, 3: EpollEvent}, Captures: []Capture{atEntry(CapStruct, 3, LenFixed, 0, 0)}},
+	"epoll_wait":    {Args: argTypes{0: FD, 1: EpollEvents, 2: Int, 3: Int}, Captures: []Capture{atExit(CapArray, 1, LenRet, 0, 0)}},
+	"epoll_pwait":   {Args: argTypes{0: FD, 1: EpollEvents, 2: Int, 3: Int, 4: Hex, 5: Uint}, Captures: []Capture{atExit(CapArray, 1, LenRet, 0, 0)}},
+	"epoll_pwait2":  {Args: argTypes{0: FD, 1: EpollEvents, 2: Int, 3: Hex, 4: Hex, 5: Uint}, Captures: []Capture{atExit(CapArray, 1, LenRet, 0, 0)}},
+	"poll":          {Args: argTypes{0: PollFDs, 1: Uint, 2: Int}, Captures: []Capture{pollOut}},
+	"ppoll":         {Args: argTypes{0: PollFDs, 1: Uint, 2: Hex, 3: Hex, 4: Uint}, Captures: []Capture{pollOut}},
+
+	"mmap":     {Args: argTypes{0: Hex, 1: Uint, 2: MmapProt, 3: MmapFlags, 4: FD, 5: Hex}, RetHex: true},
+	"munmap":   {Args: argTypes{0: Hex, 1: Uint}},
+	"mremap":   {Args: argTypes{0: Hex, 1: Uint, 2: Uint, 3: MremapFlags, 4: Hex}, RetHex: true},
+	"mprotect": {Args: argTypes{0: Hex, 1: Uint, 2: MmapProt}},
+	"msync":    {Args: argTypes{0: Hex, 1: Uint, 2: MsyncFlags}},
+	"madvise":  {Args: argTypes{0: Hex, 1: Uint, 2: Madvise}},
+	"mincore":  {Args: argTypes{0: Hex, 1: Uint, 2: Hex}},
+	"brk":      {Args: argTypes{0: Hex}, RetHex: true},
+
+	"fadvise64":       {Args: argTypes{0: FD, 1: Int, 2: Uint, 3: Fadvise}},
+	"readahead":       {Args: argTypes{0: FD, 1: Int, 2: Uint}},
+	"sync_file_range": {Args: argTypes{0: FD, 1: Int, 2: Int, 3: Hex}},
+
+	"io_setup":          {Args: argTypes{0: Uint, 1: AIOContext}, Captures: []Capture{aioCtx}},
+	"io_destroy":        {Args: argTypes{0: Hex}},
+	"io_submit":         {Args: argTypes{0: Hex, 1: Int, 2: IOCBs}, Captures: []Capture{iocbsIn}},
+	"io_getevents":      {Args: argTypes{0: Hex, 1: Int, 2: Int, 3: IOEvents, 4: Hex}, Captures: []Capture{ioEvents}},
+	"io_pgetevents":     {Args: argTypes{0: Hex, 1: Int, 2: Int, 3: IOEvents, 4: Hex, 5: Hex}, Captures: []Capture{ioEvents}},
+	"io_cancel":         {Args: argTypes{0: Hex, 1: Hex, 2: Hex}},
+	"io_uring_setup":    {Args: argTypes{0: Uint, 1: UringParams}, Captures: []Capture{paramsIO}},
+	"io_uring_enter":    {Args: argTypes{0: FD, 1: Uint, 2: Uint, 3: UringEnterFlags, 4: Hex, 5: Uint}},
+	"io_uring_register": {Args: argTypes{0: FD, 1: UringRegisterOp, 2: Hex, 3: Uint}},
+
+	"execve":          {Args: argTypes{0: Path, 1: Argv, 2: Hex}, Captures: []Capture{pathAt(0), atEntry(CapArgv, 1, LenNone, 0, 0)}},
+	"execveat":        {Args: argTypes{0: DirFD, 1: Path, 2: Argv, 3: Hex, 4: AtFlags}, Captures: []Capture{pathAt(1), atEntry(CapArgv, 2, LenNone, 0, 0)}},
+	"exit":            {Args: argTypes{0: Int}, NoReturn: true},
+	"exit_group":      {Args: argTypes{0: Int}, NoReturn: true},
+	"clone":           {Args: argTypes{0: CloneFlags, 1: Hex, 2: Hex, 3: Hex, 4: Hex}},
+	"clone3":          {Args: argTypes{0: Hex, 1: Uint}},
+	"kill":            {Args: argTypes{0: Int, 1: Signal}},
+	"tgkill":          {Args: argTypes{0: Int, 1: Int, 2: Signal}},
+	"tkill":           {Args: argTypes{0: Int, 1: Signal}},
+	"rt_sigaction":    {Args: argTypes{0: Signal, 1: Hex, 2: Hex, 3: Uint}},
+	"rt_sigprocmask":  {Args: argTypes{1: Hex, 2: Hex, 3: Uint}},
+	"wait4":           {Args: argTypes{0: Int, 1: Hex, 2: Hex, 3: Hex}},
+	"sendfile64":      {Args: argTypes{0: FD, 1: FD, 2: Hex, 3: Uint}},
+	"splice":          {Args: argTypes{0: FD, 1: Hex, 2: FD, 3: Hex, 4: Uint, 5: Hex}},
+	"copy_file_range": {Args: argTypes{0: FD, 1: Hex, 2: FD, 3: Hex, 4: Uint, 5: Hex}},
+}
+
+// SpecFor returns what is known of syscall name on arch (nil when nothing is: all arguments are
+// shown as integers). Arch-dependent struct sizes are filled in.
+func SpecFor(arch, name string) *Spec {
+	s, ok := specs[name]
+	if !ok {
+		return nil
+	}
+	if len(s.Captures) > 0 {
+		caps := make([]Capture, len(s.Captures))
+		copy(caps, s.Captures)
+		for i := range caps {
+			if s.Args[caps[i].Arg] == EpollEvent || s.Args[caps[i].Arg] == EpollEvents {
+				caps[i].Size = EpollEventSize(arch)
+				if caps[i].Kind == CapStruct {
+					caps[i].Len = LenFixed
+				}
+			}
+		}
+		s.Captures = caps
+	}
+	return &s
+}
+
+// ArgType returns the type of argument i of s (Int when s is nil or says nothing).
+func (s *Spec) ArgType(i int) ArgType {
+	if s == nil {
+		return Int
+	}
+	return s.Args[i]
+}
