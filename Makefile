@@ -12,8 +12,8 @@ DEPS := clang-14 llvm bpftool libbpf-dev strace gcc
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-build: ## build bin/iotrace (no clang needed: the BPF objects are committed)
-	$(GO) build -o $(BIN) ./cmd/iotrace
+build: ## build bin/iotrace, static (no clang needed: the BPF objects are committed)
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/iotrace
 
 tour: build ## the main job: every workload, traced, one after another (needs root)
 	./$(BIN) tour

@@ -83,7 +83,7 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 		return
 	}
 	switch t {
-	case syscalls.Path:
+	case syscalls.Path, syscalls.PrctlArg:
 		writeQuoted(b, v, false)
 	case syscalls.Buf:
 		if f, isObj := v.(event.Fields); isObj {

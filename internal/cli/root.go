@@ -69,9 +69,13 @@ Built-in workloads demonstrate scatter/gather, epoll, mmap, fadvise, asynchronou
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
 	root.AddCommand(
+		NewCmdTour(ios, nil),
+		NewCmdList(ios),
+		NewCmdRun(ios, nil),
 		NewCmdTrace(ios, nil),
 		NewCmdShow(ios, nil),
 		NewCmdDoctor(ios, nil),
+		newCmdWorkloadChild(ios),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root

@@ -8,6 +8,7 @@ import (
 	"github.com/iotrace/iotrace/internal/doctor"
 	"github.com/iotrace/iotrace/internal/iostreams"
 	"github.com/iotrace/iotrace/internal/probe"
+	"github.com/iotrace/iotrace/internal/render"
 	"github.com/iotrace/iotrace/internal/session"
 	"github.com/iotrace/iotrace/internal/syscalls"
 )
@@ -76,18 +77,21 @@ func runTrace(opts *TraceOptions) error {
 	}
 	return traceWith(opts.IO, &opts.Out, session.Options{
 		Argv: opts.Argv, PID: opts.PID, Filter: filter, Snaplen: opts.Snaplen,
-	})
+	}, nil)
 }
 
-// traceWith checks privileges, builds the renderers and runs the session; the target's exit
-// status becomes iotrace's.
-func traceWith(ios *iostreams.IOStreams, out *OutputOptions, sopts session.Options) error {
+// traceWith checks privileges, builds the renderers (wrapped by wrap, when given) and runs the
+// session; the target's exit status becomes iotrace's.
+func traceWith(ios *iostreams.IOStreams, out *OutputOptions, sopts session.Options, wrap func(render.Renderer) render.Renderer) error {
 	if err := doctor.CheckPrivileges(); err != nil {
 		return err
 	}
 	r, closeFile, err := out.renderers(ios)
 	if err != nil {
 		return err
+	}
+	if wrap != nil {
+		r = wrap(r)
 	}
 	sopts.Renderer = r
 	sopts.Info = ios.ErrOut

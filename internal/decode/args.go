@@ -88,6 +88,8 @@ func (d *Decoder) scalar(t syscalls.ArgType, v uint64, s *event.Syscall) (any, b
 		return Signal(int(v)), true
 	case syscalls.CloneFlags:
 		return CloneFlags(v), true
+	case syscalls.PrctlOption:
+		return PrctlOption(v), true
 	}
 	return nil, false
 }
@@ -110,6 +112,11 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 	switch t {
 	case syscalls.Path:
 		return EscapeString(string(p[:min(n, len(p))]))
+	case syscalls.PrctlArg:
+		// the BPF side copies a string for every prctl; it is one only for PR_SET_NAME
+		if opt, _ := s.Arg("option"); opt == prSetName {
+			return EscapeString(string(p[:min(n, len(p))]))
+		}
 	case syscalls.Buf:
 		if s.Failed() {
 			return nil

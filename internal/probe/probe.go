@@ -25,9 +25,12 @@ const (
 
 // Config is what one run asks of the kernel side.
 type Config struct {
-	Table   *syscalls.Table
-	Filter  *syscalls.Filter // nil: every syscall
-	Snaplen int              // bytes of buffer content captured (-s)
+	Table  *syscalls.Table
+	Filter *syscalls.Filter // nil: every syscall
+	// Always names syscalls traced whatever Filter says (the annotator's model needs them; the
+	// session hides them again).
+	Always  []string
+	Snaplen int // bytes of buffer content captured (-s)
 	// RingBytes is the ring buffer size (a power of two, multiple of the page size).
 	RingBytes int
 	// WakeupBytes batches reader wakeups: 0 wakes the reader on every record.
@@ -119,6 +122,10 @@ func Load(cfg Config) (*Set, error) {
 // the BPF side copies from user memory for it.
 func (s *Set) configureSyscalls(cfg Config) error {
 	t := cfg.Table
+	always := make(map[string]bool, len(cfg.Always))
+	for _, n := range cfg.Always {
+		always[n] = true
+	}
 	keys := make([]uint32, 0, t.Max())
 	vals := make([]bpf.IotraceIotScConf, 0, t.Max())
 	for nr := 0; nr < t.Max() && nr < nrMax; nr++ {
@@ -127,7 +134,7 @@ func (s *Set) configureSyscalls(cfg Config) error {
 		c.Trace = 1
 		if name == "" {
 			// unknown numbers are traced too (strace shows them as syscall_NNN)
-		} else if cfg.Filter != nil && !cfg.Filter.All() && !cfg.Filter.Match(nr) {
+		} else if cfg.Filter != nil && !cfg.Filter.All() && !cfg.Filter.Match(nr) && !always[name] {
 			c.Trace = 0
 		}
 		if sp := syscalls.SpecFor(t.Arch(), name); sp != nil {

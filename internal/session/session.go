@@ -58,7 +58,7 @@ const (
 func Run(opts Options) (int, error) {
 	table := syscalls.Native()
 	cfg := probe.Config{
-		Table: table, Filter: opts.Filter, Snaplen: opts.Snaplen,
+		Table: table, Filter: opts.Filter, Always: syscalls.ModelSyscalls, Snaplen: opts.Snaplen,
 		RingBytes: orDefault(opts.RingBytes, defaultRing), WakeupBytes: orDefault(opts.WakeupBytes, defaultWakeup),
 	}
 	var target *launch.Target
@@ -132,7 +132,7 @@ func Run(opts Options) (int, error) {
 		}
 	}
 
-	h := &handler{dec: dec, ann: ann, counter: &counter, out: opts.Renderer}
+	h := &handler{dec: dec, ann: ann, counter: &counter, out: opts.Renderer, filter: opts.Filter}
 	var wg sync.WaitGroup
 	var readErr error
 	wg.Add(1)
@@ -180,6 +180,7 @@ type handler struct {
 	ann     *annotate.Annotator
 	counter *summary.Counter
 	out     render.Renderer
+	filter  *syscalls.Filter // what the user asked to see; the model sees more
 	err     error
 }
 
@@ -202,6 +203,9 @@ func (h *handler) Lost(reason, cpu int, count uint64) {
 
 func (h *handler) emit(e event.Event) error {
 	h.ann.Annotate(e)
+	if s, ok := e.(*event.Syscall); ok && h.filter != nil && !h.filter.All() && !h.filter.Match(s.Nr) {
+		return nil
+	}
 	h.counter.Add(e)
 	return h.out.Event(e)
 }

@@ -48,6 +48,8 @@ const (
 	CloneFlags                     // CLONE_*
 	Argv                           // char *const argv[]
 	PollFDs                        // struct pollfd array
+	PrctlOption                    // PR_*
+	PrctlArg                       // a string for PR_SET_NAME, a number otherwise
 )
 
 // CaptureKind says what the BPF side copies from user memory for an argument. The values are

@@ -152,10 +152,20 @@ var specs = map[string]Spec{
 	"tkill":           {Args: argTypes{0: Int, 1: Signal}},
 	"rt_sigaction":    {Args: argTypes{0: Signal, 1: Hex, 2: Hex, 3: Uint}},
 	"rt_sigprocmask":  {Args: argTypes{1: Hex, 2: Hex, 3: Uint}},
+	"prctl":           {Args: argTypes{0: PrctlOption, 1: PrctlArg}, Captures: []Capture{pathAt(1)}},
 	"wait4":           {Args: argTypes{0: Int, 1: Hex, 2: Hex, 3: Hex}},
 	"sendfile64":      {Args: argTypes{0: FD, 1: FD, 2: Hex, 3: Uint}},
 	"splice":          {Args: argTypes{0: FD, 1: Hex, 2: FD, 3: Hex, 4: Uint, 5: Hex}},
 	"copy_file_range": {Args: argTypes{0: FD, 1: Hex, 2: FD, 3: Hex, 4: Uint, 5: Hex}},
+}
+
+// ModelSyscalls change what the annotator's model holds (descriptors, the working directory,
+// the marker of a workload's start): they are traced even when -e hides them, so a descriptor is
+// named by what it refers to whatever the filter shows.
+var ModelSyscalls = []string{
+	"open", "openat", "openat2", "creat", "close", "close_range", "dup", "dup2", "dup3", "fcntl",
+	"pipe", "pipe2", "socket", "accept", "accept4", "connect", "bind", "epoll_create",
+	"epoll_create1", "io_uring_setup", "eventfd2", "execve", "execveat", "chdir", "prctl",
 }
 
 // SpecFor returns what is known of syscall name on arch (nil when nothing is: all arguments are
