@@ -4,10 +4,12 @@
 #include "include/types.h"
 #include "include/bpf_helpers.h"
 #include "include/bpf_tracing.h"
+#include "include/bpf_core_read.h"
 #include "iotrace.h"
 #include "maps.bpf.h"
 #include "capture.bpf.h"
 #include "syscalls.bpf.h"
 #include "process.bpf.h"
+#include "kernel.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

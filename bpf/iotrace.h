@@ -14,6 +14,7 @@
 #define IOT_STRUCT_MAX 128   /* largest struct capture (io_uring_params is 120) */
 #define IOT_ARGV_MAX 8       /* argv strings captured per execve */
 #define IOT_ARGV_STR 64      /* bytes of each argv string */
+#define IOT_KEV_MAX 128      /* room for a kernel tracepoint record; at most 120 bytes are copied */
 #define IOT_REC_MAX 8192     /* largest record (the per-CPU scratch is twice this, under the 32 KiB per-CPU value limit) */
 
 enum iot_kind {
@@ -22,6 +23,16 @@ enum iot_kind {
 	IOT_EV_FORK = 3,          /* struct iot_fork */
 	IOT_EV_EXEC = 4,          /* struct iot_exec */
 	IOT_EV_EXIT = 5,          /* struct iot_exit */
+	IOT_EV_KERNEL = 6,        /* struct iot_kernel: a kernel tracepoint's own record */
+	IOT_EV_BLOCKED = 7,       /* struct iot_blocked: time a traced thread spent off CPU in a syscall */
+};
+
+/* Which kernel events are kept (iot_kev_conf.mode). */
+enum iot_kev_mode {
+	IOT_KEV_TASK = 1,     /* raised by a traced task */
+	IOT_KEV_FILE = 2,     /* also raised by a kernel thread for a file a traced task touched */
+	IOT_KEV_REQ_ISSUE = 3,/* a block request issued by a traced task: remembered by (dev, sector) */
+	IOT_KEV_REQ_DONE = 4, /* the completion of a remembered block request, in any context */
 };
 
 /* What is copied from user memory (the Go twin is syscalls.CaptureKind). */
@@ -127,6 +138,36 @@ struct iot_sc_conf {
 	__u8 exit_mask;  /* bit i: cap[i] is taken at exit */
 	__u8 pad[3];
 	struct iot_cap_spec cap[2];
+};
+
+/* Per kernel tracepoint (by its event id), written from Go using the tracepoint's format file,
+ * so that field offsets are the running kernel's. Offsets of 0 mean "no such field". */
+struct iot_kev_conf {
+	__u16 size; /* bytes of the record to copy */
+	__u8 mode;
+	__u8 learn; /* a traced task touching this file makes the file traced (IOT_KEV_FILE) */
+	__u16 ino_off;
+	__u16 dev_off;
+	__u16 sector_off;
+	__u16 pad[3];
+};
+
+struct iot_kernel {
+	struct iot_hdr h;
+	__u64 sc_ts; /* entry time of the syscall the task was in, 0 if none */
+	__u16 id;    /* tracepoint event id (common_type) */
+	__u16 len;   /* bytes of data */
+	__u32 pad;
+	__u8 data[IOT_KEV_MAX];
+};
+
+struct iot_blocked {
+	struct iot_hdr h; /* ts: when it went off CPU */
+	__u64 sc_ts;      /* entry time of the syscall it blocked in */
+	__u64 off_ns;
+	__u32 waker_pid;
+	__u32 waker_tid;
+	char waker_comm[16];
 };
 
 struct iot_fork {

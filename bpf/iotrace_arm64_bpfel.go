@@ -20,6 +20,16 @@ type IotraceInflight struct {
 	Nr   int64
 }
 
+type IotraceIotBlocked struct {
+	_         structs.HostLayout
+	H         IotraceIotHdr
+	ScTs      uint64
+	OffNs     uint64
+	WakerPid  uint32
+	WakerTid  uint32
+	WakerComm [16]int8
+}
+
 type IotraceIotCap struct {
 	_    structs.HostLayout
 	Kind uint8
@@ -96,6 +106,36 @@ type IotraceIotIov struct {
 	Stride uint32
 }
 
+type IotraceIotKernel struct {
+	_    structs.HostLayout
+	H    IotraceIotHdr
+	ScTs uint64
+	Id   uint16
+	Len  uint16
+	Pad  uint32
+	Data [128]uint8
+}
+
+type IotraceIotKevConf struct {
+	_         structs.HostLayout
+	Size      uint16
+	Mode      uint8
+	Learn     uint8
+	InoOff    uint16
+	DevOff    uint16
+	SectorOff uint16
+	Pad       [3]uint16
+}
+
+type IotraceIotKevMode uint32
+
+const (
+	IotraceIotKevModeIOT_KEV_TASK      IotraceIotKevMode = 1
+	IotraceIotKevModeIOT_KEV_FILE      IotraceIotKevMode = 2
+	IotraceIotKevModeIOT_KEV_REQ_ISSUE IotraceIotKevMode = 3
+	IotraceIotKevModeIOT_KEV_REQ_DONE  IotraceIotKevMode = 4
+)
+
 type IotraceIotKind uint32
 
 const (
@@ -104,6 +144,8 @@ const (
 	IotraceIotKindIOT_EV_FORK          IotraceIotKind = 3
 	IotraceIotKindIOT_EV_EXEC          IotraceIotKind = 4
 	IotraceIotKindIOT_EV_EXIT          IotraceIotKind = 5
+	IotraceIotKindIOT_EV_KERNEL        IotraceIotKind = 6
+	IotraceIotKindIOT_EV_BLOCKED       IotraceIotKind = 7
 )
 
 type IotraceIotLenSrc uint32
@@ -173,6 +215,28 @@ const (
 	IotraceIotTraceStateIOT_GATED  IotraceIotTraceState = 2
 )
 
+type IotraceOffcpu struct {
+	_         structs.HostLayout
+	Ts        uint64
+	ScTs      uint64
+	WakerPid  uint32
+	WakerTid  uint32
+	WakerComm [16]int8
+}
+
+type IotraceReqKey struct {
+	_      structs.HostLayout
+	Sector uint64
+	Dev    uint32
+	Pad    uint32
+}
+
+type IotraceReqOwner struct {
+	_       structs.HostLayout
+	PidTgid uint64
+	ScTs    uint64
+}
+
 type IotraceScratch struct {
 	_    structs.HostLayout
 	Busy uint32
@@ -185,26 +249,37 @@ type IotraceScratch struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	IotraceMapEvents           = "events"
+	IotraceMapFiles            = "files"
 	IotraceMapFilter           = "filter"
 	IotraceMapInflight         = "inflight"
+	IotraceMapKevConf          = "kev_conf"
 	IotraceMapLost             = "lost"
+	IotraceMapOffcpu           = "offcpu"
+	IotraceMapReqs             = "reqs"
 	IotraceMapScConf           = "sc_conf"
 	IotraceMapScratch          = "scratch"
+	IotraceProgKernelEvent     = "kernel_event"
 	IotraceProgOnExec          = "on_exec"
 	IotraceProgOnExit          = "on_exit"
 	IotraceProgOnFork          = "on_fork"
+	IotraceProgOnSwitch        = "on_switch"
+	IotraceProgOnWakeup        = "on_wakeup"
 	IotraceProgSysEnter        = "sys_enter"
 	IotraceProgSysExit         = "sys_exit"
 	IotraceVarExecveNr         = "execve_nr"
 	IotraceVarExecveatNr       = "execveat_nr"
 	IotraceVarSnaplen          = "snaplen"
 	IotraceVarTracerTgid       = "tracer_tgid"
+	IotraceVarUnusedBlocked    = "unused_blocked"
 	IotraceVarUnusedCap        = "unused_cap"
 	IotraceVarUnusedCapKind    = "unused_cap_kind"
 	IotraceVarUnusedExec       = "unused_exec"
 	IotraceVarUnusedExit       = "unused_exit"
 	IotraceVarUnusedFork       = "unused_fork"
 	IotraceVarUnusedIov        = "unused_iov"
+	IotraceVarUnusedKernel     = "unused_kernel"
+	IotraceVarUnusedKevConf    = "unused_kev_conf"
+	IotraceVarUnusedKevMode    = "unused_kev_mode"
 	IotraceVarUnusedKind       = "unused_kind"
 	IotraceVarUnusedLenSrc     = "unused_len_src"
 	IotraceVarUnusedLostReason = "unused_lost_reason"
@@ -258,11 +333,14 @@ type IotraceSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type IotraceProgramSpecs struct {
-	OnExec   *ebpf.ProgramSpec `ebpf:"on_exec"`
-	OnExit   *ebpf.ProgramSpec `ebpf:"on_exit"`
-	OnFork   *ebpf.ProgramSpec `ebpf:"on_fork"`
-	SysEnter *ebpf.ProgramSpec `ebpf:"sys_enter"`
-	SysExit  *ebpf.ProgramSpec `ebpf:"sys_exit"`
+	KernelEvent *ebpf.ProgramSpec `ebpf:"kernel_event"`
+	OnExec      *ebpf.ProgramSpec `ebpf:"on_exec"`
+	OnExit      *ebpf.ProgramSpec `ebpf:"on_exit"`
+	OnFork      *ebpf.ProgramSpec `ebpf:"on_fork"`
+	OnSwitch    *ebpf.ProgramSpec `ebpf:"on_switch"`
+	OnWakeup    *ebpf.ProgramSpec `ebpf:"on_wakeup"`
+	SysEnter    *ebpf.ProgramSpec `ebpf:"sys_enter"`
+	SysExit     *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
 
 // IotraceMapSpecs contains maps before they are loaded into the kernel.
@@ -270,9 +348,13 @@ type IotraceProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type IotraceMapSpecs struct {
 	Events   *ebpf.MapSpec `ebpf:"events"`
+	Files    *ebpf.MapSpec `ebpf:"files"`
 	Filter   *ebpf.MapSpec `ebpf:"filter"`
 	Inflight *ebpf.MapSpec `ebpf:"inflight"`
+	KevConf  *ebpf.MapSpec `ebpf:"kev_conf"`
 	Lost     *ebpf.MapSpec `ebpf:"lost"`
+	Offcpu   *ebpf.MapSpec `ebpf:"offcpu"`
+	Reqs     *ebpf.MapSpec `ebpf:"reqs"`
 	ScConf   *ebpf.MapSpec `ebpf:"sc_conf"`
 	Scratch  *ebpf.MapSpec `ebpf:"scratch"`
 }
@@ -285,12 +367,16 @@ type IotraceVariableSpecs struct {
 	ExecveatNr       *ebpf.VariableSpec `ebpf:"execveat_nr"`
 	Snaplen          *ebpf.VariableSpec `ebpf:"snaplen"`
 	TracerTgid       *ebpf.VariableSpec `ebpf:"tracer_tgid"`
+	UnusedBlocked    *ebpf.VariableSpec `ebpf:"unused_blocked"`
 	UnusedCap        *ebpf.VariableSpec `ebpf:"unused_cap"`
 	UnusedCapKind    *ebpf.VariableSpec `ebpf:"unused_cap_kind"`
 	UnusedExec       *ebpf.VariableSpec `ebpf:"unused_exec"`
 	UnusedExit       *ebpf.VariableSpec `ebpf:"unused_exit"`
 	UnusedFork       *ebpf.VariableSpec `ebpf:"unused_fork"`
 	UnusedIov        *ebpf.VariableSpec `ebpf:"unused_iov"`
+	UnusedKernel     *ebpf.VariableSpec `ebpf:"unused_kernel"`
+	UnusedKevConf    *ebpf.VariableSpec `ebpf:"unused_kev_conf"`
+	UnusedKevMode    *ebpf.VariableSpec `ebpf:"unused_kev_mode"`
 	UnusedKind       *ebpf.VariableSpec `ebpf:"unused_kind"`
 	UnusedLenSrc     *ebpf.VariableSpec `ebpf:"unused_len_src"`
 	UnusedLostReason *ebpf.VariableSpec `ebpf:"unused_lost_reason"`
@@ -323,9 +409,13 @@ func (o *IotraceObjects) Close() error {
 // It can be passed to LoadIotraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type IotraceMaps struct {
 	Events   *ebpf.Map `ebpf:"events"`
+	Files    *ebpf.Map `ebpf:"files"`
 	Filter   *ebpf.Map `ebpf:"filter"`
 	Inflight *ebpf.Map `ebpf:"inflight"`
+	KevConf  *ebpf.Map `ebpf:"kev_conf"`
 	Lost     *ebpf.Map `ebpf:"lost"`
+	Offcpu   *ebpf.Map `ebpf:"offcpu"`
+	Reqs     *ebpf.Map `ebpf:"reqs"`
 	ScConf   *ebpf.Map `ebpf:"sc_conf"`
 	Scratch  *ebpf.Map `ebpf:"scratch"`
 }
@@ -333,9 +423,13 @@ type IotraceMaps struct {
 func (m *IotraceMaps) Close() error {
 	return _IotraceClose(
 		m.Events,
+		m.Files,
 		m.Filter,
 		m.Inflight,
+		m.KevConf,
 		m.Lost,
+		m.Offcpu,
+		m.Reqs,
 		m.ScConf,
 		m.Scratch,
 	)
@@ -349,12 +443,16 @@ type IotraceVariables struct {
 	ExecveatNr       *ebpf.Variable `ebpf:"execveat_nr"`
 	Snaplen          *ebpf.Variable `ebpf:"snaplen"`
 	TracerTgid       *ebpf.Variable `ebpf:"tracer_tgid"`
+	UnusedBlocked    *ebpf.Variable `ebpf:"unused_blocked"`
 	UnusedCap        *ebpf.Variable `ebpf:"unused_cap"`
 	UnusedCapKind    *ebpf.Variable `ebpf:"unused_cap_kind"`
 	UnusedExec       *ebpf.Variable `ebpf:"unused_exec"`
 	UnusedExit       *ebpf.Variable `ebpf:"unused_exit"`
 	UnusedFork       *ebpf.Variable `ebpf:"unused_fork"`
 	UnusedIov        *ebpf.Variable `ebpf:"unused_iov"`
+	UnusedKernel     *ebpf.Variable `ebpf:"unused_kernel"`
+	UnusedKevConf    *ebpf.Variable `ebpf:"unused_kev_conf"`
+	UnusedKevMode    *ebpf.Variable `ebpf:"unused_kev_mode"`
 	UnusedKind       *ebpf.Variable `ebpf:"unused_kind"`
 	UnusedLenSrc     *ebpf.Variable `ebpf:"unused_len_src"`
 	UnusedLostReason *ebpf.Variable `ebpf:"unused_lost_reason"`
@@ -370,18 +468,24 @@ type IotraceVariables struct {
 //
 // It can be passed to LoadIotraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type IotracePrograms struct {
-	OnExec   *ebpf.Program `ebpf:"on_exec"`
-	OnExit   *ebpf.Program `ebpf:"on_exit"`
-	OnFork   *ebpf.Program `ebpf:"on_fork"`
-	SysEnter *ebpf.Program `ebpf:"sys_enter"`
-	SysExit  *ebpf.Program `ebpf:"sys_exit"`
+	KernelEvent *ebpf.Program `ebpf:"kernel_event"`
+	OnExec      *ebpf.Program `ebpf:"on_exec"`
+	OnExit      *ebpf.Program `ebpf:"on_exit"`
+	OnFork      *ebpf.Program `ebpf:"on_fork"`
+	OnSwitch    *ebpf.Program `ebpf:"on_switch"`
+	OnWakeup    *ebpf.Program `ebpf:"on_wakeup"`
+	SysEnter    *ebpf.Program `ebpf:"sys_enter"`
+	SysExit     *ebpf.Program `ebpf:"sys_exit"`
 }
 
 func (p *IotracePrograms) Close() error {
 	return _IotraceClose(
+		p.KernelEvent,
 		p.OnExec,
 		p.OnExit,
 		p.OnFork,
+		p.OnSwitch,
+		p.OnWakeup,
 		p.SysEnter,
 		p.SysExit,
 	)

@@ -77,6 +77,10 @@ const struct iot_str *unused_str __attribute__((unused));
 const struct iot_fork *unused_fork __attribute__((unused));
 const struct iot_exec *unused_exec __attribute__((unused));
 const struct iot_exit *unused_exit __attribute__((unused));
+const struct iot_kernel *unused_kernel __attribute__((unused));
+const struct iot_blocked *unused_blocked __attribute__((unused));
+const struct iot_kev_conf *unused_kev_conf __attribute__((unused));
+const enum iot_kev_mode *unused_kev_mode __attribute__((unused));
 const enum iot_kind *unused_kind __attribute__((unused));
 const enum iot_cap_kind *unused_cap_kind __attribute__((unused));
 const enum iot_len_src *unused_len_src __attribute__((unused));
@@ -117,7 +121,9 @@ static __always_inline void fill_hdr(struct iot_hdr *h, __u64 ts, __u64 pid_tgid
 	h->cpu = bpf_get_smp_processor_id();
 }
 
+/* traced: the thread group is traced and past its gate. */
 static __always_inline bool traced(__u32 tgid)
 {
-	return bpf_map_lookup_elem(&filter, &tgid) != 0;
+	__u8 *state = bpf_map_lookup_elem(&filter, &tgid);
+	return state && *state == IOT_ACTIVE;
 }

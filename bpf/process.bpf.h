@@ -36,9 +36,11 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = p->tgid;
+	__u8 *state = bpf_map_lookup_elem(&filter, &tgid);
 
-	if (!traced(tgid))
+	if (!state)
 		return 0;
+	*state = IOT_ACTIVE;
 	struct iot_exec *e = reserve(sizeof(*e));
 	if (!e)
 		return 0;

@@ -127,12 +127,10 @@ int sys_enter(struct sys_enter_ctx *ctx)
 	if (!state)
 		return 0;
 	__s64 nr = ctx->id;
-	if (*state == IOT_GATED) {
-		/* the launcher's gate: tracing starts with the execve it makes once released */
-		if (nr != execve_nr && nr != execveat_nr)
-			return 0;
-		*state = IOT_ACTIVE;
-	}
+	/* The launcher's gate: tracing starts with the execve it makes once released; the exec
+	 * itself (on_exec) makes the process active, so the gate's other threads stay untraced. */
+	if (*state == IOT_GATED && nr != execve_nr && nr != execveat_nr)
+		return 0;
 	if (nr < 0 || nr >= IOT_NR_MAX)
 		return 0;
 	__u32 key = nr;

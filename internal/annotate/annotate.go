@@ -15,18 +15,32 @@ import (
 
 const oCloexec = 0o2000000 // O_CLOEXEC, SOCK_CLOEXEC and EPOLL_CLOEXEC on both arches
 
+// oDirect is O_DIRECT, whose value differs between the arches.
+func oDirect(arch string) uint64 {
+	if arch == "arm64" {
+		return 0x10000
+	}
+	return 0x4000
+}
+
 // Annotator is the annotation stage. It sees every event in order, once.
 type Annotator struct {
 	arch     string
 	procs    map[uint32]*proc // by pid
 	nextFile int
+	seq      uint64
+	pending  map[uint32][]*event.Kernel // by tid: raised inside a syscall not yet seen
+	recent   map[uint32][]recentCall    // by tid: the last syscalls shown
+	inodes   map[uint64]fileInfo        // what the model knows of a file by inode
 	// FromProc seeds a process first seen from /proc (a live run); off when re-reading a file.
 	FromProc bool
 }
 
 // New returns an annotator for events recorded on arch.
 func New(arch string) *Annotator {
-	return &Annotator{arch: arch, procs: make(map[uint32]*proc)}
+	return &Annotator{arch: arch, procs: make(map[uint32]*proc), pending: make(map[uint32][]*event.Kernel),
+		recent: make(map[uint32][]recentCall),
+		inodes: make(map[uint64]fileInfo)}
 }
 
 // Seed reads a process's current descriptors from /proc, for a -p target when attaching.
@@ -58,16 +72,6 @@ func (a *Annotator) proc(pid uint32) *proc {
 	return p
 }
 
-// Annotate updates the model with e and adds what it knows to e.
-func (a *Annotator) Annotate(e event.Event) {
-	switch x := e.(type) {
-	case *event.Syscall:
-		a.syscall(x)
-	case *event.Process:
-		a.process(x)
-	}
-}
-
 func (a *Annotator) process(e *event.Process) {
 	switch e.Name {
 	case "fork":
@@ -76,6 +80,7 @@ func (a *Annotator) process(e *event.Process) {
 		}
 	case "exit":
 		delete(a.procs, e.PID)
+		delete(a.recent, e.TID)
 	}
 }
 
@@ -120,7 +125,11 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 				}
 			}
 		}
-		a.open(p, s, ret, a.resolve(p, s, name), flags&oCloexec != 0)
+		path := a.resolve(p, s, name)
+		a.open(p, s, ret, path, flags&oCloexec != 0)
+		if d, ok := p.fds[ret]; ok {
+			d.f.ino = a.learnFile(procFD(s.PID, ret), path, flags&oDirect(a.arch) != 0)
+		}
 	case "close":
 		delete(p.fds, arg("fd"))
 	case "dup":
@@ -178,6 +187,24 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 		if closed := p.execed(); len(closed) > 0 {
 			slices.Sort(closed)
 			s.Notes = append(s.Notes, fmt.Sprintf("close-on-exec closed %s", fdList(closed)))
+		}
+	case "mmap":
+		path := ""
+		if fdv := arg("fd"); fdv >= 0 {
+			if d, ok := p.fds[fdv]; ok {
+				path = d.f.path
+			}
+		}
+		p.mapped(s, path)
+	case "munmap":
+		length := argU("len")
+		p.unmap(argU("addr"), argU("addr")+roundPage(length))
+	case "fsync", "fdatasync":
+		if d, ok := p.fds[arg("fd")]; ok && d.f.ino != 0 {
+			if fi, ok := a.inodes[d.f.ino]; ok {
+				fi.dirty = nil // written back: the call returned success
+				a.inodes[d.f.ino] = fi
+			}
 		}
 	case "chdir":
 		if name, ok := s.Decoded.Str("filename"); ok {

@@ -14,6 +14,7 @@ import (
 type file struct {
 	id   int // short per-run identity, shown as #id
 	path string
+	ino  uint64 // 0 when unknown (not a regular file, or re-read from a recording)
 }
 
 type fd struct {
@@ -23,14 +24,15 @@ type fd struct {
 
 // proc is the model of one traced process.
 type proc struct {
-	fds map[int64]fd
-	cwd string
+	fds  map[int64]fd
+	cwd  string
+	maps []mapping
 }
 
 func newProc() *proc { return &proc{fds: make(map[int64]fd)} }
 
 func (p *proc) clone() *proc {
-	c := &proc{fds: make(map[int64]fd, len(p.fds)), cwd: p.cwd}
+	c := &proc{fds: make(map[int64]fd, len(p.fds)), cwd: p.cwd, maps: append([]mapping(nil), p.maps...)}
 	for n, d := range p.fds {
 		c.fds[n] = d
 	}
@@ -67,7 +69,9 @@ func (a *Annotator) seedFromProc(pid uint32) *proc {
 		if err != nil {
 			continue
 		}
-		p.fds[n] = fd{f: a.newFile(target), cloexec: fdCloexec(pid, n)}
+		f := a.newFile(target)
+		f.ino = a.learnFile(filepath.Join(dir, e.Name()), target, false)
+		p.fds[n] = fd{f: f, cloexec: fdCloexec(pid, n)}
 	}
 	if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil {
 		p.cwd = cwd

@@ -21,6 +21,8 @@ type OutputOptions struct {
 	Output  string // -o FILE: JSON Lines recording
 	Summary bool
 	Color   string
+	// KernelEvents is --kernel-events, for commands that trace.
+	KernelEvents string
 }
 
 func (o *OutputOptions) check(ios *iostreams.IOStreams) error {

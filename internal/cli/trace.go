@@ -62,6 +62,7 @@ func addOutputFlags(cmd *cobra.Command, o *OutputOptions) {
 	cmd.Flags().StringVar(&o.Format, "format", "text", "what stdout shows: text or jsonl")
 	cmd.Flags().BoolVar(&o.Summary, "summary", false, "print a per-syscall summary table at the end")
 	cmd.Flags().StringVar(&o.Color, "color", "auto", "colour: auto, always or never (NO_COLOR is honoured)")
+	cmd.Flags().StringVar(&o.KernelEvents, "kernel-events", "all", kernelEventsHelp())
 }
 
 func runTrace(opts *TraceOptions) error {
@@ -95,6 +96,9 @@ func traceWith(ios *iostreams.IOStreams, out *OutputOptions, sopts session.Optio
 	}
 	sopts.Renderer = r
 	sopts.Info = ios.ErrOut
+	if sopts.KernelEvents, err = parseKernelEvents(out.KernelEvents); err != nil {
+		return err
+	}
 	status, err := session.Run(sopts)
 	if cerr := closeFile(); err == nil && cerr != nil {
 		err = fmt.Errorf("close %s: %w", out.Output, cerr)

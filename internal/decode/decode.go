@@ -19,11 +19,12 @@ import (
 type Decoder struct {
 	table   *syscalls.Table
 	arch    string
-	seq     uint64
 	pending map[uint32]pendingEnter // by tid
 	comms   map[uint32]string       // by tid
 	specs   []*syscalls.Spec        // by nr
 	argN    [][]string              // by nr
+	kernel  map[uint16]KernelFormat // by tracepoint event id
+	ids     map[uint64]int          // kernel address -> short id
 }
 
 type pendingEnter struct {
@@ -41,6 +42,7 @@ func New(t *syscalls.Table) *Decoder {
 		comms:   make(map[uint32]string),
 		specs:   make([]*syscalls.Spec, t.Max()),
 		argN:    make([][]string, t.Max()),
+		ids:     make(map[uint64]int),
 	}
 	for nr := range d.specs {
 		name := t.Name(nr)
@@ -56,7 +58,7 @@ func New(t *syscalls.Table) *Decoder {
 // SetComm records a thread's command name (for -p targets, read from /proc).
 func (d *Decoder) SetComm(tid uint32, comm string) { d.comms[tid] = comm }
 
-// Decode decodes one record. It returns nil for records that only feed a later event (captures
+// Decode decodes one record; sequence numbers are the annotator's, which orders the timeline. It returns nil for records that only feed a later event (captures
 // taken at a syscall's entry).
 func (d *Decoder) Decode(raw []byte) (event.Event, error) {
 	var h bpf.IotraceIotHdr
@@ -75,6 +77,10 @@ func (d *Decoder) Decode(raw []byte) (event.Event, error) {
 		return d.exec(raw)
 	case bpf.IotraceIotKindIOT_EV_EXIT:
 		return d.exit(raw)
+	case bpf.IotraceIotKindIOT_EV_KERNEL:
+		return d.kernelEvent(raw)
+	case bpf.IotraceIotKindIOT_EV_BLOCKED:
+		return d.blocked(raw)
 	}
 	return nil, fmt.Errorf("unknown record kind %d", h.Kind)
 }
@@ -85,8 +91,7 @@ func (d *Decoder) Lost(reason, cpu int, count uint64, ts uint64) *event.Lost {
 	if reason == int(bpf.IotraceIotLostReasonIOT_LOST_BUSY) {
 		why = "capture buffer busy"
 	}
-	d.seq++
-	return &event.Lost{Common: event.Common{Seq: d.seq, TS: ts}, Count: count, CPU: cpu, Reason: why}
+	return &event.Lost{Common: event.Common{TS: ts}, Count: count, CPU: cpu, Reason: why}
 }
 
 func view[T any](raw []byte) (*T, error) {
@@ -98,8 +103,7 @@ func view[T any](raw []byte) (*T, error) {
 }
 
 func (d *Decoder) common(h *bpf.IotraceIotHdr) event.Common {
-	d.seq++
-	return event.Common{Seq: d.seq, TS: h.Ts, PID: h.Pid, TID: h.Tid, Comm: d.comms[h.Tid]}
+	return event.Common{TS: h.Ts, PID: h.Pid, TID: h.Tid, Comm: d.comms[h.Tid]}
 }
 
 func (d *Decoder) enter(raw []byte) error {

@@ -73,6 +73,9 @@ type Kernel struct {
 	Args     Fields   `json:"args,omitempty"`
 	CauseSeq uint64   `json:"cause_seq,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
+	// SyscallTS is the entry time of the syscall the task was in when the kernel did this (0:
+	// none); the annotator turns it into CauseSeq.
+	SyscallTS uint64 `json:"-"`
 }
 
 func (*Kernel) Kind() string { return "kernel" }

@@ -35,6 +35,8 @@ type Config struct {
 	RingBytes int
 	// WakeupBytes batches reader wakeups: 0 wakes the reader on every record.
 	WakeupBytes int
+	// KernelEvents selects kernel events by name (KernelEventNames); nil selects none.
+	KernelEvents map[string]bool
 }
 
 // Probe is what a tracepoint program needs: required ones fail the run when missing.
@@ -61,7 +63,10 @@ type Set struct {
 	links []link.Link
 	// TracefsMounted is set when loading had to mount tracefs.
 	TracefsMounted bool
-	Missing        []Probe
+	// Missing lists the optional probes this kernel lacks.
+	Missing []MissingProbe
+	// Kernel maps the attached kernel events' ids to their formats, for the decoder.
+	Kernel map[uint16]KernelFormat
 }
 
 // Load loads the collection with cfg, fills the syscall configuration and attaches every probe.
@@ -112,6 +117,10 @@ func Load(cfg Config) (*Set, error) {
 		return nil, err
 	}
 	if err := s.attach(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.attachKernelEvents(cfg.KernelEvents); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -194,7 +203,7 @@ func (s *Set) attach() error {
 		}
 		if err != nil {
 			if !p.Required && errors.Is(err, os.ErrNotExist) {
-				s.Missing = append(s.Missing, p)
+				s.Missing = append(s.Missing, MissingProbe{p.Group + ":" + p.Name, p.Lesson})
 				continue
 			}
 			return fmt.Errorf("attach %s:%s: %w", p.Group, p.Name, err)

@@ -37,6 +37,8 @@ type Options struct {
 
 	Filter  *syscalls.Filter
 	Snaplen int
+	// KernelEvents selects kernel events by name (probe.KernelEventNames); nil: none.
+	KernelEvents map[string]bool
 	// RingBytes and WakeupBytes tune the kernel side (0: defaults).
 	RingBytes, WakeupBytes int
 
@@ -60,6 +62,7 @@ func Run(opts Options) (int, error) {
 	cfg := probe.Config{
 		Table: table, Filter: opts.Filter, Always: syscalls.ModelSyscalls, Snaplen: opts.Snaplen,
 		RingBytes: orDefault(opts.RingBytes, defaultRing), WakeupBytes: orDefault(opts.WakeupBytes, defaultWakeup),
+		KernelEvents: opts.KernelEvents,
 	}
 	var target *launch.Target
 	var attached *launch.Attached
@@ -98,6 +101,11 @@ func Run(opts Options) (int, error) {
 	defer rd.Close()
 
 	dec := decode.New(table)
+	formats := make(map[uint16]decode.KernelFormat, len(set.Kernel))
+	for id, k := range set.Kernel {
+		formats[id] = decode.KernelFormat{Name: k.Name, Fields: k.Format.Fields}
+	}
+	dec.SetKernelFormats(formats)
 	ann := annotate.New(table.Arch())
 	ann.FromProc = true
 	var counter summary.Counter
@@ -164,6 +172,11 @@ func Run(opts Options) (int, error) {
 	if err == nil {
 		err = h.err
 	}
+	for _, e := range ann.Flush() {
+		if rerr := h.render(e); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
 	sum := counter.Summary()
 	if target != nil {
 		sum.ExitCode = &status
@@ -181,6 +194,7 @@ type handler struct {
 	counter *summary.Counter
 	out     render.Renderer
 	filter  *syscalls.Filter // what the user asked to see; the model sees more
+	hidden  uint64           // seq of the last syscall -e hid
 	err     error
 }
 
@@ -202,9 +216,27 @@ func (h *handler) Lost(reason, cpu int, count uint64) {
 }
 
 func (h *handler) emit(e event.Event) error {
-	h.ann.Annotate(e)
-	if s, ok := e.(*event.Syscall); ok && h.filter != nil && !h.filter.All() && !h.filter.Match(s.Nr) {
-		return nil
+	for _, out := range h.ann.Annotate(e) {
+		if err := h.render(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// render counts and writes one annotated event, unless -e hides it: a hidden syscall hides
+// the kernel work it caused too.
+func (h *handler) render(e event.Event) error {
+	switch x := e.(type) {
+	case *event.Syscall:
+		if h.filter != nil && !h.filter.All() && !h.filter.Match(x.Nr) {
+			h.hidden = x.Seq
+			return nil
+		}
+	case *event.Kernel:
+		if x.CauseSeq != 0 && x.CauseSeq == h.hidden {
+			return nil
+		}
 	}
 	h.counter.Add(e)
 	return h.out.Event(e)
@@ -278,7 +310,7 @@ func header(opts Options, set *probe.Set, t *syscalls.Table) *event.Header {
 		h.Filter = opts.Filter.String()
 	}
 	for _, p := range set.Missing {
-		h.MissingProbes = append(h.MissingProbes, fmt.Sprintf("%s:%s (%s unavailable)", p.Group, p.Name, p.Lesson))
+		h.MissingProbes = append(h.MissingProbes, p.String())
 	}
 	return h
 }

@@ -72,7 +72,8 @@ type Renderer struct {
 	firstTID uint32
 	showTID  bool
 	buf      []byte
-	arch     string // GOARCH of the recording, for the syscall table
+	burst    []*event.Kernel // consecutive kernel events of one kind, printed as one line
+	arch     string          // GOARCH of the recording, for the syscall table
 }
 
 // New returns a Renderer writing to w.
@@ -145,6 +146,61 @@ func shellQuote(s string) string {
 }
 
 func (r *Renderer) Event(e event.Event) error {
+	if k, ok := e.(*event.Kernel); ok {
+		if n := len(r.burst); n > 0 && !sameBurst(r.burst[n-1], k) {
+			if err := r.flushBurst(); err != nil {
+				return err
+			}
+		}
+		r.burst = append(r.burst, k)
+		return nil
+	}
+	if err := r.flushBurst(); err != nil {
+		return err
+	}
+	return r.event(e)
+}
+
+// sameBurst: consecutive kernel events of one thread and cause form a burst.
+func sameBurst(a, b *event.Kernel) bool {
+	return a.TID == b.TID && a.CauseSeq == b.CauseSeq
+}
+
+// flushBurst prints the pending burst: one line per kind of kernel event, in order of first
+// appearance; a kind seen once prints as it is, several times as one aggregated line.
+func (r *Renderer) flushBurst() error {
+	burst := r.burst
+	r.burst = r.burst[:0]
+	var order []string
+	byName := map[string][]*event.Kernel{}
+	for _, k := range burst {
+		if byName[k.Name] == nil {
+			order = append(order, k.Name)
+		}
+		byName[k.Name] = append(byName[k.Name], k)
+	}
+	for _, name := range order {
+		group := byName[name]
+		if len(group) == 1 {
+			if err := r.event(group[0]); err != nil {
+				return err
+			}
+			continue
+		}
+		agg := *group[0]
+		agg.Args = aggregate(group)
+		agg.Notes = nil
+		for _, k := range group {
+			agg.Notes = append(agg.Notes, k.Notes...)
+		}
+		if err := r.event(&agg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Renderer) event(e event.Event) error {
 	c := e.Base()
 	r.see(c.TID)
 	if p, ok := e.(*event.Process); ok && p.Name == "fork" {
@@ -166,7 +222,14 @@ func (r *Renderer) Event(e event.Event) error {
 	case *event.Kernel:
 		b = append(b, "    · "...)
 		b = r.paint(b, ansiCyan, x.Name)
+		if n, ok := x.Args.Int(countKey); ok {
+			b = append(b, " ×"...)
+			b = strconv.AppendInt(b, n, 10)
+		}
 		for _, kv := range x.Args {
+			if kv.Key == countKey {
+				continue
+			}
 			b = append(b, ' ')
 			b = append(b, kv.Key...)
 			b = append(b, '=')
@@ -198,6 +261,9 @@ func (r *Renderer) Event(e event.Event) error {
 
 // Close prints the summary table when Options.Summary asks for it.
 func (r *Renderer) Close(s *event.Summary) error {
+	if err := r.flushBurst(); err != nil {
+		return err
+	}
 	if !r.opts.Summary || s == nil {
 		return nil
 	}

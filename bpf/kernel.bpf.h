@@ -1,0 +1,209 @@
+/* kernel.bpf.h — what the kernel did for the traced tree. One program copies any tracepoint's
+ * own record; Go reads the fields by the running kernel's format file, so field layouts that
+ * change between kernels need no BPF change. Which events are kept is decided per event id
+ * (struct iot_kev_conf): raised by a traced task, or by a kernel thread for a file a traced task
+ * touched, or the completion of a block request a traced task issued. */
+#pragma once
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32); /* tracepoint event id */
+	__type(value, struct iot_kev_conf);
+} kev_conf SEC(".maps");
+
+/* Inodes whose pages a traced task touched. Keyed by inode number alone: writeback events carry
+ * no device. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} files SEC(".maps");
+
+struct req_key {
+	__u64 sector;
+	__u32 dev;
+	__u32 pad;
+};
+
+/* Who issued a block request, and in which syscall: its completion (in interrupt context) is
+ * reported as the issuer's, linked to that syscall. */
+struct req_owner {
+	__u64 pid_tgid;
+	__u64 sc_ts;
+};
+
+/* Block requests a traced task issued, until they complete. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct req_key);
+	__type(value, struct req_owner);
+} reqs SEC(".maps");
+
+#define PF_KTHREAD 0x00200000
+
+static __always_inline __u64 in_syscall(__u32 tid)
+{
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	return in ? in->ts : 0;
+}
+
+static __always_inline bool current_kthread(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	unsigned int flags = BPF_CORE_READ(t, flags);
+	return flags & PF_KTHREAD;
+}
+
+static __always_inline __u64 field64(void *ctx, __u16 off)
+{
+	__u64 v = 0;
+	if (off)
+		bpf_probe_read_kernel(&v, sizeof(v), ctx + off);
+	return v;
+}
+
+static __always_inline __u32 field32(void *ctx, __u16 off)
+{
+	__u32 v = 0;
+	if (off)
+		bpf_probe_read_kernel(&v, sizeof(v), ctx + off);
+	return v;
+}
+
+SEC("tracepoint")
+int kernel_event(void *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	/* The record's common fields are not readable here (perf puts a pt_regs pointer over them
+	 * for BPF), so the event id comes with the attachment, as its cookie (5.15+). */
+	__u32 id = bpf_get_attach_cookie(ctx);
+	struct iot_kev_conf *c = bpf_map_lookup_elem(&kev_conf, &id);
+
+	if (!c)
+		return 0;
+	bool mine = traced(tgid);
+	__u64 sc_ts = mine ? in_syscall((__u32)pid_tgid) : 0;
+	switch (c->mode) {
+	case IOT_KEV_TASK:
+		if (!mine)
+			return 0;
+		break;
+	case IOT_KEV_FILE: {
+		__u64 ino = field64(ctx, c->ino_off);
+		if (mine) {
+			if (c->learn) {
+				__u8 one = 1;
+				bpf_map_update_elem(&files, &ino, &one, BPF_ANY);
+			}
+		} else if (!current_kthread() || !bpf_map_lookup_elem(&files, &ino)) {
+			return 0;
+		}
+		break;
+	}
+	case IOT_KEV_REQ_ISSUE: {
+		if (!mine)
+			return 0;
+		struct req_key k = { .sector = field64(ctx, c->sector_off), .dev = field32(ctx, c->dev_off) };
+		struct req_owner o = { .pid_tgid = pid_tgid, .sc_ts = sc_ts };
+		bpf_map_update_elem(&reqs, &k, &o, BPF_ANY);
+		break;
+	}
+	case IOT_KEV_REQ_DONE: {
+		struct req_key k = { .sector = field64(ctx, c->sector_off), .dev = field32(ctx, c->dev_off) };
+		struct req_owner *o = bpf_map_lookup_elem(&reqs, &k);
+		if (!o)
+			return 0;
+		pid_tgid = o->pid_tgid;
+		sc_ts = o->sc_ts;
+		bpf_map_delete_elem(&reqs, &k);
+		break;
+	}
+	default:
+		return 0;
+	}
+
+	struct iot_kernel *e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	__u32 size = c->size;
+	if (size > IOT_KEV_MAX - 8)
+		size = IOT_KEV_MAX - 8;
+	bound(size, 128);
+	fill_hdr(&e->h, bpf_ktime_get_ns(), pid_tgid, IOT_EV_KERNEL, sizeof(*e));
+	e->sc_ts = sc_ts;
+	e->id = id;
+	e->len = size;
+	e->pad = 0;
+	if (bpf_probe_read_kernel(e->data, size, ctx))
+		e->len = 0;
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}
+
+/* Off-CPU time inside syscalls: a traced thread that leaves the CPU voluntarily while in a
+ * syscall is blocked; its waker is whoever wakes it; the block ends when it runs again. */
+struct offcpu {
+	__u64 ts;
+	__u64 sc_ts;
+	__u32 waker_pid;
+	__u32 waker_tid;
+	char waker_comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct offcpu);
+} offcpu SEC(".maps");
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 tid;
+
+	if (!preempt && traced(prev->tgid)) {
+		tid = prev->pid;
+		__u64 sc = in_syscall(tid);
+		if (sc) {
+			struct offcpu o = { .ts = bpf_ktime_get_ns(), .sc_ts = sc };
+			bpf_map_update_elem(&offcpu, &tid, &o, BPF_ANY);
+		}
+	}
+	tid = next->pid;
+	struct offcpu *o = bpf_map_lookup_elem(&offcpu, &tid);
+	if (!o)
+		return 0;
+	struct iot_blocked *e = reserve(sizeof(*e));
+	if (e) {
+		__u64 now = bpf_ktime_get_ns();
+		fill_hdr(&e->h, o->ts, ((__u64)next->tgid << 32) | tid, IOT_EV_BLOCKED, sizeof(*e));
+		e->sc_ts = o->sc_ts;
+		e->off_ns = now - o->ts;
+		e->waker_pid = o->waker_pid;
+		e->waker_tid = o->waker_tid;
+		__builtin_memcpy(e->waker_comm, o->waker_comm, sizeof(e->waker_comm));
+		bpf_ringbuf_submit(e, submit_flags());
+	}
+	bpf_map_delete_elem(&offcpu, &tid);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_wakeup, struct task_struct *p)
+{
+	__u32 tid = p->pid;
+	struct offcpu *o = bpf_map_lookup_elem(&offcpu, &tid);
+
+	if (!o || o->waker_tid)
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	o->waker_pid = id >> 32;
+	o->waker_tid = (__u32)id;
+	bpf_get_current_comm(o->waker_comm, sizeof(o->waker_comm));
+	return 0;
+}
