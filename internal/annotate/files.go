@@ -10,8 +10,8 @@ import (
 type fileInfo struct {
 	path   string
 	size   int64
-	direct bool             // opened with O_DIRECT
-	dirty  map[uint64]bool  // page indexes dirtied and not yet written back, as the trace shows
+	direct bool            // opened with O_DIRECT
+	dirty  map[uint64]bool // page indexes dirtied and not yet written back, as the trace shows
 }
 
 // learnFile stats an opened file (live runs only) so kernel events, which name inodes, can be

@@ -106,4 +106,3 @@ func (d *Decoder) blocked(raw []byte) (event.Event, error) {
 	}
 	return k, nil
 }
-
