@@ -5,9 +5,12 @@ CLANG ?= clang-14
 BPF_CFLAGS ?= -O2 -g -Wall -Werror
 BIN := bin/iotrace
 # Debian packages the tests and generation need (installed by `make deps` when missing).
-DEPS := clang-14 llvm bpftool libbpf-dev strace gcc
+DEPS := clang-14 llvm bpftool libbpf-dev strace gcc qemu-user-static
+# Pure-Go packages whose tests also run for arm64 under qemu-user (no BPF, no root).
+ARM64_TEST_PKGS := ./internal/event ./internal/syscalls ./internal/decode ./internal/callfmt \
+	./internal/record ./internal/render/... ./internal/annotate ./internal/iostreams
 
-.PHONY: help build generate check-generated test test-unit deps tour run bench fmt vet clean
+.PHONY: help build generate check-generated test test-unit test-arm64 deps tour run bench fmt vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,6 +29,17 @@ test: build deps ## every test, BPF integration tests included (needs root; in C
 
 test-unit: ## the tests that need neither root nor BPF
 	IOTRACE_UNIT_ONLY=1 $(GO) test -count=1 ./...
+
+test-arm64: deps ## the pure-Go unit tests built for arm64 and run under qemu-aarch64-static
+	@set -e; dir=$$(mktemp -d); for pkg in $$($(GO) list $(ARM64_TEST_PKGS)); do \
+		name=$$(echo $$pkg | tr / _); \
+		GOARCH=arm64 CGO_ENABLED=0 $(GO) test -c -o $$dir/$$name.test $$pkg; \
+		if [ -f $$dir/$$name.test ]; then \
+			src=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+			(cd $$src && qemu-aarch64-static $$dir/$$name.test -test.count=1 >$$dir/$$name.log 2>&1) \
+				&& echo "ok   $$pkg (arm64)" || { cat $$dir/$$name.log; echo "FAIL $$pkg (arm64)"; exit 1; }; \
+		fi; \
+	done; rm -rf $$dir
 
 generate: ## rebuild the BPF objects and Go types (bpf2go, pinned clang) and the syscall tables
 	cd bpf && BPF_CLANG=$(CLANG) BPF_CFLAGS="$(BPF_CFLAGS)" $(GO) generate ./...

@@ -34,6 +34,9 @@ type Annotator struct {
 	inodes   map[uint64]fileInfo        // what the model knows of a file by inode
 	// FromProc seeds a process first seen from /proc (a live run); off when re-reading a file.
 	FromProc bool
+	// InferReadahead: the kernel lacks the readahead tracepoints, so readahead is inferred from
+	// page-cache fills beyond what a read asked for (and the note says so).
+	InferReadahead bool
 }
 
 // New returns an annotator for events recorded on arch.

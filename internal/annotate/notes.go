@@ -168,6 +168,9 @@ func (a *Annotator) explain(s *event.Syscall, caused []*event.Kernel) {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s %s of %s to the page cache (%s)", verb, pages(r.pages), a.fileName(uint64(ino)), r.span()))
 	}
 	s.Notes = append(s.Notes, e.readahead...)
+	if a.InferReadahead && len(e.readahead) == 0 {
+		a.inferReadahead(s, e)
+	}
 	if e.faultAround > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("fault-around mapped %s", pages(e.faultAround)))
 	}
@@ -197,6 +200,24 @@ func (a *Annotator) explain(s *event.Syscall, caused []*event.Kernel) {
 		s.Notes = append(s.Notes, fmt.Sprintf("io_uring: %d completion%s posted inside the call", e.uringDone, plural(e.uringDone)))
 	}
 	a.aioNote(s, e)
+}
+
+// reads are the calls whose page-cache fills beyond the bytes asked for are readahead.
+var reads = map[string]bool{"read": true, "pread64": true, "readv": true, "preadv": true, "preadv2": true}
+
+// inferReadahead notes pages a read cached beyond what it asked for, on kernels without the
+// readahead tracepoints.
+func (a *Annotator) inferReadahead(s *event.Syscall, e *effects) {
+	if !reads[s.Name] || s.Failed() {
+		return
+	}
+	asked := (max(s.Ret, 0) + pageSize - 1) / pageSize
+	for _, ino := range sortedKeys(e.added) {
+		if r := e.added[ino]; r.pages > asked {
+			s.Notes = append(s.Notes, fmt.Sprintf("readahead (inferred from page-cache fills; this kernel has no readahead tracepoints): cached %s of %s, %d beyond the %d read",
+				pages(r.pages), a.fileName(uint64(ino)), r.pages-asked, asked))
+		}
+	}
 }
 
 // dontneedNote is "DONTNEED evicted 256 of 256 pages of data.bin (1 MiB)", plus the pages that

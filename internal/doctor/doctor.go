@@ -106,6 +106,31 @@ func Run() []Check {
 		}
 		out = append(out, Check{Name: "tracepoint " + p.Group + ":" + p.Name, OK: ok, Required: p.Required, Detail: detail})
 	}
+	for _, k := range probe.KernelEvents {
+		name, found := "", false
+		for _, n := range k.Names {
+			if terr == nil && tracefs.Exists(k.Group, n) {
+				name, found = n, true
+				break
+			}
+		}
+		detail := "present"
+		switch {
+		case !found:
+			detail = "missing: " + k.Lesson + " unavailable"
+		case name != k.Name():
+			detail = "present as " + name + " (older name)"
+		}
+		out = append(out, Check{Name: "kernel event " + k.Group + ":" + k.Name(), OK: found, Detail: detail})
+	}
+	for _, n := range []string{"sched_switch", "sched_wakeup"} {
+		ok := terr == nil && tracefs.Exists("sched", n)
+		detail := "present (BTF tracepoint)"
+		if !ok {
+			detail = "missing: time blocked and wakers unavailable"
+		}
+		out = append(out, Check{Name: "kernel event sched:" + n, OK: ok, Detail: detail})
+	}
 	return out
 }
 
@@ -138,7 +163,7 @@ func Write(w io.Writer, checks []Check) bool {
 				canTrace = false
 			}
 		}
-		fmt.Fprintf(w, "%s %-40s %s\n", mark, c.Name, c.Detail)
+		fmt.Fprintf(w, "%s %-52s %s\n", mark, c.Name, c.Detail)
 	}
 	if canTrace {
 		fmt.Fprintln(w, "tracing can work here")

@@ -108,6 +108,11 @@ func Run(opts Options) (int, error) {
 	dec.SetKernelFormats(formats)
 	ann := annotate.New(table.Arch())
 	ann.FromProc = true
+	for _, m := range set.Missing {
+		if strings.HasPrefix(m.Name, "readahead:") && opts.KernelEvents["page_cache_sync_ra"] {
+			ann.InferReadahead = true
+		}
+	}
 	var counter summary.Counter
 	hdr := header(opts, set, table)
 	counter.Start(hdr.StartNS)
@@ -311,6 +316,9 @@ func header(opts Options, set *probe.Set, t *syscalls.Table) *event.Header {
 	}
 	for _, p := range set.Missing {
 		h.MissingProbes = append(h.MissingProbes, p.String())
+		if strings.HasPrefix(p.Name, "readahead:page_cache_sync_ra") {
+			h.Notes = append(h.Notes, "this kernel has no readahead tracepoints: readahead is inferred from page-cache fills")
+		}
 	}
 	return h
 }

@@ -22,6 +22,7 @@ func TestClassesMatchStrace(t *testing.T) {
 	if tab == nil {
 		t.Skipf("no table for %s", runtime.GOARCH)
 	}
+	skipIfEmulated(t)
 	workload := []string{"sh", "-c", "ls -la / >/dev/null; id >/dev/null; df / >/dev/null; " +
 		"cat /etc/hostname >/dev/null 2>&1; stat / >/dev/null; kill -0 $$; date >/dev/null"}
 	run := func(expr string) []string {
