@@ -167,6 +167,8 @@ struct iot_blocked {
 	__u64 off_ns;
 	__u32 waker_pid;
 	__u32 waker_tid;
+	__u32 waker_kthread; /* the waker was a kernel thread */
+	__u32 pad;
 	char waker_comm[16];
 };
 

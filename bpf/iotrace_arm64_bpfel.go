@@ -21,13 +21,15 @@ type IotraceInflight struct {
 }
 
 type IotraceIotBlocked struct {
-	_         structs.HostLayout
-	H         IotraceIotHdr
-	ScTs      uint64
-	OffNs     uint64
-	WakerPid  uint32
-	WakerTid  uint32
-	WakerComm [16]int8
+	_            structs.HostLayout
+	H            IotraceIotHdr
+	ScTs         uint64
+	OffNs        uint64
+	WakerPid     uint32
+	WakerTid     uint32
+	WakerKthread uint32
+	Pad          uint32
+	WakerComm    [16]int8
 }
 
 type IotraceIotCap struct {
@@ -216,12 +218,14 @@ const (
 )
 
 type IotraceOffcpu struct {
-	_         structs.HostLayout
-	Ts        uint64
-	ScTs      uint64
-	WakerPid  uint32
-	WakerTid  uint32
-	WakerComm [16]int8
+	_            structs.HostLayout
+	Ts           uint64
+	ScTs         uint64
+	WakerPid     uint32
+	WakerTid     uint32
+	WakerKthread uint32
+	Pad          uint32
+	WakerComm    [16]int8
 }
 
 type IotraceReqKey struct {

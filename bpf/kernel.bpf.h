@@ -151,6 +151,8 @@ struct offcpu {
 	__u64 sc_ts;
 	__u32 waker_pid;
 	__u32 waker_tid;
+	__u32 waker_kthread;
+	__u32 pad;
 	char waker_comm[16];
 };
 
@@ -186,6 +188,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		e->off_ns = now - o->ts;
 		e->waker_pid = o->waker_pid;
 		e->waker_tid = o->waker_tid;
+		e->waker_kthread = o->waker_kthread;
+		e->pad = 0;
 		__builtin_memcpy(e->waker_comm, o->waker_comm, sizeof(e->waker_comm));
 		bpf_ringbuf_submit(e, submit_flags());
 	}
@@ -204,6 +208,7 @@ int BPF_PROG(on_wakeup, struct task_struct *p)
 	__u64 id = bpf_get_current_pid_tgid();
 	o->waker_pid = id >> 32;
 	o->waker_tid = (__u32)id;
+	o->waker_kthread = current_kthread();
 	bpf_get_current_comm(o->waker_comm, sizeof(o->waker_comm));
 	return 0;
 }

@@ -99,9 +99,8 @@ func (a *Annotator) sum(caused []*event.Kernel) *effects {
 		case "sched_blocked":
 			off, _ := k.Args.Int("off_cpu_ns")
 			e.blockedNS += off
-			if tid, ok := k.Args.Int("waker_tid"); ok {
-				comm, _ := k.Args.Str("waker_comm")
-				e.waker = fmt.Sprintf("tid %d (%s)", tid, comm)
+			if w := a.waker(k); w != "" {
+				e.waker = w
 			}
 		case "block_rq_issue":
 			e.blockIssued++
@@ -118,6 +117,25 @@ func (a *Annotator) sum(caused []*event.Kernel) *effects {
 		}
 	}
 	return e
+}
+
+// waker says who woke a blocked thread, as far as the trace can tell: a task of the traced tree
+// or a kernel thread by name; anything else ran when an interrupt did the wakeup, or is a
+// process outside the tree — the trace cannot tell which.
+func (a *Annotator) waker(k *event.Kernel) string {
+	tid, ok := k.Args.Int("waker_tid")
+	if !ok {
+		return ""
+	}
+	comm, _ := k.Args.Str("waker_comm")
+	pid, _ := k.Args.Int("waker_pid")
+	if _, kthread := k.Args.Get("waker_kthread"); kthread {
+		return fmt.Sprintf("kernel thread %s", comm)
+	}
+	if _, traced := a.procs[uint32(pid)]; traced {
+		return fmt.Sprintf("tid %d (%s)", tid, comm)
+	}
+	return fmt.Sprintf("an interrupt or a process outside the trace (%s was running)", comm)
 }
 
 func (a *Annotator) readaheadText(k *event.Kernel) string {

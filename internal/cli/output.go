@@ -23,6 +23,8 @@ type OutputOptions struct {
 	Color   string
 	// KernelEvents is --kernel-events, for commands that trace.
 	KernelEvents string
+	// Collapse folds long runs of one syscall in the text timeline (run and tour).
+	Collapse int
 }
 
 func (o *OutputOptions) check(ios *iostreams.IOStreams) error {
@@ -47,7 +49,7 @@ func (o *OutputOptions) renderers(ios *iostreams.IOStreams) (r render.Renderer, 
 			out = append(out, summaryTable{ios.ErrOut})
 		}
 	} else {
-		out = append(out, text.New(ios.Out, text.Options{Color: ios.ColorEnabled(), Summary: o.Summary, Info: ios.ErrOut}))
+		out = append(out, text.New(ios.Out, text.Options{Color: ios.ColorEnabled(), Summary: o.Summary, Info: ios.ErrOut, Collapse: o.Collapse}))
 	}
 	if o.Output != "" {
 		f, err := createOutput(o.Output)

@@ -108,6 +108,7 @@ func NewCmdTour(ios *iostreams.IOStreams, runF func(*RunOptions) error) *cobra.C
 func addWorkloadFlags(cmd *cobra.Command, opts *RunOptions) {
 	addOutputFlags(cmd, &opts.Out)
 	cmd.Flags().BoolVar(&opts.All, "all", false, "show every syscall, not only the ones the workload is about")
+	cmd.Flags().IntVar(&opts.Out.Collapse, "collapse", 4, "fold runs of more than N calls of one syscall into one line (0: show all)")
 	cmd.Flags().IntVarP(&opts.Snaplen, "string-limit", "s", 32, "bytes of each buffer and iovec shown")
 	cmd.Flags().Int64Var(&opts.Size, "size", 0, "file size in bytes for file-based workloads (default: each workload's own)")
 	cmd.Flags().IntVar(&opts.Count, "count", 0, "repetitions or descriptor counts, where a workload has them")

@@ -103,6 +103,9 @@ func (d *Decoder) blocked(raw []byte) (event.Event, error) {
 			event.Field{Key: "waker_pid", Val: int64(r.WakerPid)},
 			event.Field{Key: "waker_tid", Val: int64(r.WakerTid)},
 			event.Field{Key: "waker_comm", Val: EscapeString(cstr(r.WakerComm[:]))})
+		if r.WakerKthread != 0 {
+			k.Args = append(k.Args, event.Field{Key: "waker_kthread", Val: true})
+		}
 	}
 	return k, nil
 }

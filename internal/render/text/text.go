@@ -59,6 +59,9 @@ type Options struct {
 	TID     TIDColumn
 	Summary bool      // print the summary table at Close
 	Info    io.Writer // where the header goes (stderr); nil drops it
+	// Collapse folds a run of more than this many consecutive calls of one syscall by one
+	// thread into one "… N more" line; 0 shows every call.
+	Collapse int
 }
 
 // Renderer is a render.Renderer writing one line per event as it arrives, unbuffered, so a live
@@ -73,6 +76,8 @@ type Renderer struct {
 	showTID  bool
 	buf      []byte
 	burst    []*event.Kernel // consecutive kernel events of one kind, printed as one line
+	run      callRun         // consecutive calls of one syscall, for Options.Collapse
+	err      error           // a write error met while ending a run
 	arch     string          // GOARCH of the recording, for the syscall table
 }
 
@@ -146,6 +151,12 @@ func shellQuote(s string) string {
 }
 
 func (r *Renderer) Event(e event.Event) error {
+	if r.collapse(e) {
+		return nil
+	}
+	if r.err != nil {
+		return r.err
+	}
 	if k, ok := e.(*event.Kernel); ok {
 		if n := len(r.burst); n > 0 && !sameBurst(r.burst[n-1], k) {
 			if err := r.flushBurst(); err != nil {
@@ -262,6 +273,9 @@ func (r *Renderer) event(e event.Event) error {
 // Close prints the summary table when Options.Summary asks for it.
 func (r *Renderer) Close(s *event.Summary) error {
 	if err := r.flushBurst(); err != nil {
+		return err
+	}
+	if err := r.flushRun(); err != nil {
 		return err
 	}
 	if !r.opts.Summary || s == nil {
