@@ -13,9 +13,9 @@ type callRun struct {
 	tid     uint32
 	pattern []string // the names that repeat: one (read, read…) or two (read, write, read…)
 	n       int      // calls in the run
-	hidden  int    // of which not printed
-	dur     uint64 // total time of the hidden calls
-	lastSeq uint64 // the last call, whose kernel events are hidden with it
+	hidden  int      // of which not printed
+	dur     uint64   // total time of the hidden calls
+	lastSeq uint64   // the last call, whose kernel events are hidden with it
 	lastTS  uint64
 }
 
