@@ -244,7 +244,7 @@ type IotraceReqOwner struct {
 type IotraceScratch struct {
 	_    structs.HostLayout
 	Busy uint32
-	Pad  uint32
+	Off  uint32
 	Buf  [16384]uint8
 }
 

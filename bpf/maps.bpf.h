@@ -48,7 +48,7 @@ struct {
  * constant size, and a capture's size is only known while it is taken. */
 struct scratch {
 	__u32 busy;
-	__u32 pad;
+	__u32 off; /* end of the record being assembled; see take_captures */
 	__u8 buf[2 * IOT_REC_MAX];
 };
 

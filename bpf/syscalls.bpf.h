@@ -46,19 +46,28 @@ static __always_inline void scratch_output(struct scratch *s, __u32 size)
 	s->busy = 0;
 }
 
+/* next_off reads the record's end back from the map value: to the verifier it is then a range,
+ * not one constant per path, so the captures after it are checked once instead of once for
+ * every size the one before could have had (which cost seconds at load). */
+static __always_inline __u32 next_off(struct scratch *s)
+{
+	return *(volatile __u32 *)&s->off;
+}
+
 /* take_captures appends the captures selected by mask and returns the end offset. */
-static __always_inline __u32 take_captures(__u8 *buf, __u32 off, const struct iot_sc_conf *conf, __u8 mask,
+static __always_inline __u32 take_captures(struct scratch *s, __u32 off, const struct iot_sc_conf *conf, __u8 mask,
 					   const __u64 *args, __s64 ret, __u8 *ncap)
 {
+	s->off = off;
 	if (mask & 1) {
-		off = take_capture(buf, off, &conf->cap[0], 0, args, ret);
+		s->off = take_capture(s->buf, next_off(s), &conf->cap[0], 0, args, ret);
 		(*ncap)++;
 	}
 	if (mask & 2) {
-		off = take_capture(buf, off, &conf->cap[1], 1, args, ret);
+		s->off = take_capture(s->buf, next_off(s), &conf->cap[1], 1, args, ret);
 		(*ncap)++;
 	}
-	return off;
+	return next_off(s);
 }
 
 static __always_inline void fill_syscall(struct iot_syscall *e, const __u64 *args, __s64 nr, __s64 ret, __u64 dur)
@@ -78,7 +87,7 @@ static __always_inline void fill_syscall(struct iot_syscall *e, const __u64 *arg
 static __always_inline void emit_syscall(__u64 pid_tgid, __u64 ts, const __u64 *args, __s64 nr, __s64 ret,
 					 __u64 dur, const struct iot_sc_conf *conf, __u8 mask, __u8 flags)
 {
-	if (!conf || !mask || ret < 0) {
+	if (!conf || !mask) {
 		struct iot_syscall *e = reserve(sizeof(*e));
 		if (!e)
 			return;
@@ -96,7 +105,7 @@ static __always_inline void emit_syscall(__u64 pid_tgid, __u64 ts, const __u64 *
 	fill_syscall(e, args, nr, ret, dur);
 	e->flags = flags;
 	__u8 ncap = 0;
-	__u32 off = take_captures(s->buf, sizeof(*e), conf, mask, args, ret, &ncap);
+	__u32 off = take_captures(s, sizeof(*e), conf, mask, args, ret, &ncap);
 	e->ncap = ncap;
 	scratch_output(s, off);
 }
@@ -112,7 +121,7 @@ static __always_inline void emit_enter(__u64 pid_tgid, __u64 ts, const __u64 *ar
 	e->nr = nr;
 	e->pad[0] = e->pad[1] = e->pad[2] = 0;
 	__u8 ncap = 0;
-	__u32 off = take_captures(s->buf, sizeof(*e), conf, conf->enter_mask, args, 0, &ncap);
+	__u32 off = take_captures(s, sizeof(*e), conf, conf->enter_mask, args, 0, &ncap);
 	e->ncap = ncap;
 	scratch_output(s, off);
 }

@@ -123,7 +123,11 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 		}
 		return bufValue(p[:min(n, len(p))], uint64(h.Len))
 	case syscalls.IOV:
-		return iovValue(p, n)
+		limit := int64(-1) // at entry every iovec's bytes are there to show
+		if cs.AtExit {
+			limit = max(s.Ret, 0) // at exit only what the call transferred
+		}
+		return iovValue(p, n, limit)
 	case syscalls.Argv:
 		return argvValue(p, n)
 	case syscalls.OpenHow:
@@ -190,7 +194,9 @@ func bufValue(b []byte, total uint64) event.Fields {
 
 var iovHdr = int(unsafe.Sizeof(bpf.IotraceIotIov{}))
 
-func iovValue(p []byte, n int) []any {
+// iovValue decodes captured iovecs; limit is the bytes the call transferred (-1: no limit), so
+// an iovec is marked truncated only when it held more than what was captured of it.
+func iovValue(p []byte, n int, limit int64) []any {
 	out := make([]any, 0, n)
 	off := 0
 	for i := 0; i < n && off+iovHdr <= len(p); i++ {
@@ -198,7 +204,12 @@ func iovValue(p []byte, n int) []any {
 		k := int(e.Caplen)
 		data := p[off+iovHdr : min(len(p), off+iovHdr+k)]
 		f := event.Fields{{Key: "len", Val: e.Len}, {Key: "data", Val: EscapeBytes(data)}}
-		if uint64(len(data)) < e.Len {
+		held := e.Len
+		if limit >= 0 {
+			held = min(held, uint64(limit))
+			limit -= int64(held)
+		}
+		if uint64(len(data)) < held {
 			f = append(f, event.Field{Key: "trunc", Val: true})
 		}
 		out = append(out, f)

@@ -28,7 +28,11 @@ func atExit(kind CaptureKind, arg int, ls LenSource, lenArg, size int) Capture {
 }
 
 var (
-	pathAt   = func(arg int) Capture { return atEntry(CapStr, arg, LenNone, 0, 0) }
+	// Paths are read at exit: at entry the page holding the string may not be resident yet
+	// (after a fork, or never touched), and BPF cannot fault it in; the kernel has by the exit.
+	pathAt = func(arg int) Capture { return atExit(CapStr, arg, LenNone, 0, 0) }
+	// execve's are read at entry: at exit the old address space is gone.
+	execPath = func(arg int) Capture { return atEntry(CapStr, arg, LenNone, 0, 0) }
 	dataIn   = func(arg, lenArg int) Capture { return atEntry(CapBuf, arg, LenArg, lenArg, 0) }
 	dataOut  = func(arg int) Capture { return atExit(CapBuf, arg, LenRet, 0, 0) }
 	iovIn    = atEntry(CapIOV, 1, LenArg, 2, 0)
@@ -141,8 +145,8 @@ var specs = map[string]Spec{
 	"io_uring_enter":    {Args: argTypes{0: FD, 1: Uint, 2: Uint, 3: UringEnterFlags, 4: Hex, 5: Uint}},
 	"io_uring_register": {Args: argTypes{0: FD, 1: UringRegisterOp, 2: Hex, 3: Uint}},
 
-	"execve":          {Args: argTypes{0: Path, 1: Argv, 2: Hex}, Captures: []Capture{pathAt(0), atEntry(CapArgv, 1, LenNone, 0, 0)}},
-	"execveat":        {Args: argTypes{0: DirFD, 1: Path, 2: Argv, 3: Hex, 4: AtFlags}, Captures: []Capture{pathAt(1), atEntry(CapArgv, 2, LenNone, 0, 0)}},
+	"execve":          {Args: argTypes{0: Path, 1: Argv, 2: Hex}, Captures: []Capture{execPath(0), atEntry(CapArgv, 1, LenNone, 0, 0)}},
+	"execveat":        {Args: argTypes{0: DirFD, 1: Path, 2: Argv, 3: Hex, 4: AtFlags}, Captures: []Capture{execPath(1), atEntry(CapArgv, 2, LenNone, 0, 0)}},
 	"exit":            {Args: argTypes{0: Int}, NoReturn: true},
 	"exit_group":      {Args: argTypes{0: Int}, NoReturn: true},
 	"clone":           {Args: argTypes{0: CloneFlags, 1: Hex, 2: Hex, 3: Hex, 4: Hex}},

@@ -20,6 +20,9 @@ func InCI() bool { return os.Getenv("CI") == "true" }
 // reason — except in CI, where BPF is required and a skip would hide a broken run: there it fails.
 func RequireBPF(t testing.TB) {
 	t.Helper()
+	if os.Getenv("IOTRACE_UNIT_ONLY") != "" {
+		t.Skip("IOTRACE_UNIT_ONLY is set: BPF tests are not run (make test runs them)")
+	}
 	if err := doctor.CheckPrivileges(); err != nil {
 		if InCI() {
 			t.Fatalf("BPF is required in CI but unavailable: %v", err)
