@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/iotrace/iotrace/internal/event"
+	"github.com/iotrace/iotrace/internal/syscalls"
+	"github.com/iotrace/iotrace/internal/testutil"
+)
+
+// diffFilter is what the differential test compares: the mechanism families this project is
+// about and the plain I/O calls around them.
+const diffFilter = "trace=%vectored,%epoll,%mmap,%fadvise,%aio,%dup,read,write,openat,close,pread64"
+
+// iotrace and strace see the same syscalls of the same commands: the same names, each as many
+// times, and openat with the same paths. strace gets the families as the list of names iotrace
+// expands them to; it rejects a name it does not know, so the run also checks that iotrace's
+// tracepoint names are strace's names for these syscalls.
+func TestAgainstStrace(t *testing.T) {
+	testutil.RequireBPF(t)
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		if testutil.InCI() {
+			t.Fatalf("strace is required in CI (make deps installs it): %v", err)
+		}
+		t.Skipf("needs strace: %v", err)
+	}
+	t.Parallel()
+	filter, err := syscalls.ParseFilter(syscalls.Native(), []string{diffFilter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	straceExpr := "trace=" + strings.Join(filter.Names(), ",")
+
+	dir := t.TempDir()
+	input := filepath.Join(dir, "input.txt")
+	if err := os.WriteFile(input, []byte(strings.Repeat("0123456789abcdef\n", 300)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scratch := filepath.Join(dir, "F")
+	tests := []struct {
+		name   string
+		argv   []string
+		helper bool
+	}{
+		{"cat", []string{"cat", input}, false},
+		{"dd", []string{"dd", "if=" + input, "of=/dev/null", "bs=512", "count=4"}, false},
+		{"sh", []string{"sh", "-c", "echo a > " + scratch + "; cat " + scratch + " > /dev/null"}, false},
+		{"threads", []string{helperBin, "threads", "4"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.helper {
+				requireHelper(t)
+			}
+			t.Parallel()
+			tmp := t.TempDir()
+			// Both runs write the command's stdout to /dev/null, so it behaves the same in both.
+			devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer devnull.Close()
+
+			straceOut := filepath.Join(tmp, "strace.out")
+			cmd := exec.Command(strace, append([]string{"-f", "-qq", "-o", straceOut, "-e", straceExpr, "--"}, tt.argv...)...)
+			cmd.Stdout = devnull
+			if res := run(t, cmd); res.code != 0 {
+				t.Fatalf("strace: exit status %d; stderr:\n%s", res.code, res.stderr)
+			}
+			f, err := os.Open(straceOut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls, err := parseStrace(f)
+			f.Close()
+			if err != nil {
+				t.Fatalf("parse %s: %v", straceOut, err)
+			}
+
+			recPath := filepath.Join(tmp, "rec.jsonl")
+			cmd = iotrace(t, append([]string{"trace", "--format", "jsonl", "-o", recPath, "-e", diffFilter, "--"}, tt.argv...)...)
+			cmd.Stdout = devnull
+			if res := run(t, cmd); res.code != 0 {
+				t.Fatalf("iotrace: exit status %d; stderr:\n%s", res.code, res.stderr)
+			}
+			rec := readRecordingFile(t, recPath)
+
+			want, wantPaths := map[string]int{}, map[string]int{}
+			for _, c := range calls {
+				want[c.name]++
+				if c.name == "openat" {
+					wantPaths[c.path()]++
+				}
+			}
+			got, gotPaths := map[string]int{}, map[string]int{}
+			for _, s := range rec.syscalls(func(*event.Syscall) bool { return true }) {
+				got[s.Name]++
+				if s.Name == "openat" {
+					p, _ := s.Decoded.Str("filename")
+					gotPaths[p]++
+				}
+			}
+			if d := diffCounts("syscall", want, got); d != "" {
+				t.Errorf("%q: syscall counts differ (strace -f vs iotrace):\n%s", tt.argv, d)
+			}
+			if d := diffCounts("openat path", wantPaths, gotPaths); d != "" {
+				t.Errorf("%q: openat paths differ (strace -f vs iotrace):\n%s", tt.argv, d)
+			}
+		})
+	}
+}
+
+// diffCounts returns a table of the keys whose counts differ, or "".
+func diffCounts(what string, strace, iotrace map[string]int) string {
+	keys := slices.Sorted(maps.Keys(strace))
+	for k := range iotrace {
+		if _, ok := strace[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %-40s %7s %7s\n", what, "strace", "iotrace")
+	differ := false
+	for _, k := range keys {
+		if strace[k] == iotrace[k] {
+			continue
+		}
+		differ = true
+		fmt.Fprintf(&b, "  %-40q %7d %7d\n", k, strace[k], iotrace[k])
+	}
+	if !differ {
+		return ""
+	}
+	return b.String()
+}
+
+// straceCall is one system call from strace -f output.
+type straceCall struct {
+	pid  int
+	name string
+	args string // the arguments strace printed before the call returned or was interrupted
+}
+
+// path returns the first string argument, as strace escaped it (openat's filename).
+func (c straceCall) path() string {
+	m := straceString.FindStringSubmatch(c.args)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+var straceString = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
+
+var (
+	// "1234  name(args" and the rest of the line: "= 0", "<unfinished ...>"
+	straceLine = regexp.MustCompile(`^(\d+)\s+([a-z_0-9]+)\((.*)$`)
+	// "1234  <... name resumed>...": the end of an unfinished call, already counted
+	straceResumed = regexp.MustCompile(`^(\d+)\s+<\.\.\. ([a-z_0-9]+) resumed>`)
+	// "1234  +++ exited with 0 +++", "1234  --- SIGCHLD {...} ---"
+	straceNote = regexp.MustCompile(`^(\d+)\s+(\+\+\+|---) `)
+)
+
+// parseStrace reads the output of strace -f -o: one call per line, where a call another
+// thread interrupted is split into "<unfinished ...>" and "<... name resumed>" lines that count
+// as one call.
+func parseStrace(r io.Reader) ([]straceCall, error) {
+	var calls []straceCall
+	unfinished := map[int]string{} // pid → name of its unfinished call
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if m := straceResumed.FindStringSubmatch(line); m != nil {
+			pid, _ := strconv.Atoi(m[1])
+			if unfinished[pid] != m[2] {
+				return nil, fmt.Errorf("line %d: %s resumed, but pid %d has no unfinished %s", n, m[2], pid, m[2])
+			}
+			delete(unfinished, pid)
+			continue
+		}
+		if straceNote.MatchString(line) {
+			continue
+		}
+		m := straceLine.FindStringSubmatch(line)
+		if m == nil {
+			return nil, fmt.Errorf("line %d: not a strace -f line: %q", n, line)
+		}
+		pid, _ := strconv.Atoi(m[1])
+		args := m[3]
+		if a, ok := strings.CutSuffix(args, " <unfinished ...>"); ok {
+			args = a
+			unfinished[pid] = m[2]
+		}
+		calls = append(calls, straceCall{pid: pid, name: m[2], args: args})
+	}
+	return calls, sc.Err()
+}
+
+func TestParseStrace(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    []straceCall
+		wantErr string
+	}{
+		{
+			name: "complete calls",
+			in: `8010  openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3
+8010  read(3, "\177ELF\2\1"..., 832) = 832
+8010  exit_group(0)                     = ?
+8010  +++ exited with 0 +++
+`,
+			want: []straceCall{
+				{8010, "openat", `AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`},
+				{8010, "read", `3, "\177ELF\2\1"..., 832) = 832`},
+				{8010, "exit_group", `0)                     = ?`},
+			},
+		},
+		{
+			name: "unfinished and resumed count once",
+			in: `6013  openat(AT_FDCWD, "/dev/null", O_WRONLY <unfinished ...>
+6011  write(5, "thread-0", 8) = 8
+6013  <... openat resumed>)             = 4
+6010  --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=8011} ---
+`,
+			want: []straceCall{
+				{6013, "openat", `AT_FDCWD, "/dev/null", O_WRONLY`},
+				{6011, "write", `5, "thread-0", 8) = 8`},
+			},
+		},
+		{
+			name:    "resumed without its start",
+			in:      "6013  <... close resumed>) = 0\n",
+			wantErr: "line 1: close resumed, but pid 6013 has no unfinished close",
+		},
+		{
+			name:    "not strace -f output",
+			in:      "openat(AT_FDCWD, \"x\", O_RDONLY) = 3\n",
+			wantErr: "line 1: not a strace -f line",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStrace(strings.NewReader(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStraceCallPath(t *testing.T) {
+	tests := []struct{ args, want string }{
+		{`AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`, "/etc/ld.so.cache"},
+		{`AT_FDCWD, "a\"b\\c", O_RDONLY) = -1 ENOENT (No such file or directory)`, `a\"b\\c`},
+		{`3, 0, 0, POSIX_FADV_SEQUENTIAL) = 0`, ""},
+	}
+	for _, tt := range tests {
+		if got := (straceCall{args: tt.args}).path(); got != tt.want {
+			t.Errorf("path of %q = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
