@@ -20,7 +20,9 @@ type TraceOptions struct {
 	Exprs   []string // -e
 	PID     int
 	Snaplen int
-	Argv    []string
+	// RingBytes is --buffer-size: the BPF ring buffer's size.
+	RingBytes int
+	Argv      []string
 }
 
 // NewCmdTrace builds `iotrace trace`. runF replaces the run function in tests.
@@ -53,6 +55,7 @@ func NewCmdTrace(ios *iostreams.IOStreams, runF func(*TraceOptions) error) *cobr
 	cmd.Flags().StringArrayVarP(&opts.Exprs, "expr", "e", nil, "syscalls to show, strace-style: trace=writev,readv, %file, %desc, %memory, %network, %process, %vectored, %epoll, %mmap, %fadvise, %aio, %dup; !negates")
 	cmd.Flags().IntVarP(&opts.PID, "pid", "p", 0, "attach to a running process and its threads")
 	cmd.Flags().IntVarP(&opts.Snaplen, "string-limit", "s", 32, fmt.Sprintf("bytes of each buffer and iovec shown (at most %d)", probe.SnapMax))
+	cmd.Flags().IntVar(&opts.RingBytes, "buffer-size", 32<<20, "bytes of the kernel's ring buffer (a power of two, at least 4096): smaller loses events sooner")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }
@@ -72,12 +75,15 @@ func runTrace(opts *TraceOptions) error {
 	if opts.Snaplen < 0 || opts.Snaplen > probe.SnapMax {
 		return flagErrorf("-s %d is outside 0..%d", opts.Snaplen, probe.SnapMax)
 	}
+	if r := opts.RingBytes; r < 4096 || r&(r-1) != 0 {
+		return flagErrorf("--buffer-size %d is not a power of two of at least 4096", r)
+	}
 	filter, err := syscalls.ParseFilter(syscalls.Native(), opts.Exprs)
 	if err != nil {
 		return &FlagError{Err: err}
 	}
 	return traceWith(opts.IO, &opts.Out, session.Options{
-		Argv: opts.Argv, PID: opts.PID, Filter: filter, Snaplen: opts.Snaplen,
+		Argv: opts.Argv, PID: opts.PID, Filter: filter, Snaplen: opts.Snaplen, RingBytes: opts.RingBytes,
 	}, nil)
 }
 

@@ -59,9 +59,11 @@ const (
 // Run traces one target and returns its exit status (0 for an attached process that is detached).
 func Run(opts Options) (int, error) {
 	table := syscalls.Native()
+	ring := orDefault(opts.RingBytes, defaultRing)
 	cfg := probe.Config{
 		Table: table, Filter: opts.Filter, Always: syscalls.ModelSyscalls, Snaplen: opts.Snaplen,
-		RingBytes: orDefault(opts.RingBytes, defaultRing), WakeupBytes: orDefault(opts.WakeupBytes, defaultWakeup),
+		// a wakeup threshold above a quarter of a small ring would let it fill between polls
+		RingBytes: ring, WakeupBytes: min(orDefault(opts.WakeupBytes, defaultWakeup), ring/4),
 		KernelEvents: opts.KernelEvents,
 	}
 	var target *launch.Target
