@@ -141,6 +141,33 @@ static __noinline __u32 cap_argv(__u8 *buf, __u32 off, struct iot_cap *c, struct
 	return off;
 }
 
+/* cap_fdinfo reads which file descriptor fd names, from the task's descriptor table: the
+ * inode links kernel events (which name inodes) to descriptors, and the size is the call's. */
+static __noinline __u32 cap_fdinfo(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	__u64 fd = a->uptr;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return off;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return off;
+	struct inode *in = BPF_CORE_READ(f, f_inode);
+	if (!in)
+		return off;
+	struct iot_fdinfo *e = (void *)(buf + MASK(off));
+	e->ino = BPF_CORE_READ(in, i_ino);
+	e->size = BPF_CORE_READ(in, i_size);
+	e->dev = BPF_CORE_READ(in, i_sb, s_dev);
+	e->pad = 0;
+	c->n = sizeof(*e);
+	c->len = sizeof(*e);
+	return off + sizeof(*e);
+}
+
 /* take_capture appends capture `slot` described by s at off and returns the new end. */
 static __always_inline __u32 take_capture(__u8 *buf, __u32 off, const struct iot_cap_spec *s, __u32 slot,
 					  const __u64 *args, __s64 ret)
@@ -151,15 +178,26 @@ static __always_inline __u32 take_capture(__u8 *buf, __u32 off, const struct iot
 	struct cap_args ca = {};
 	long r;
 
-	if (off > OFF_LIMIT || a > 5)
+	if (off > OFF_LIMIT)
 		return off;
-	__u64 uptr = args[a];
 	struct iot_cap *c = (void *)(buf + MASK(off));
 	c->kind = s->kind;
 	c->slot = slot;
 	c->n = 0;
 	c->len = 0;
 	off += sizeof(*c);
+	if (s->kind == IOT_CAP_FDINFO) {
+		if (a <= 5)
+			ca.uptr = args[a];
+		else if (ret >= 0)
+			ca.uptr = ret;
+		else
+			return off;
+		return cap_fdinfo(buf, off, c, &ca);
+	}
+	if (a > 5)
+		return off;
+	__u64 uptr = args[a];
 	if (!uptr)
 		return off;
 	__u8 *dst = buf + MASK(off);

@@ -6,6 +6,7 @@
 #include "include/bpf_tracing.h"
 #include "include/bpf_core_read.h"
 #include "iotrace.h"
+#include "regs.bpf.h"
 #include "maps.bpf.h"
 #include "capture.bpf.h"
 #include "syscalls.bpf.h"

@@ -31,7 +31,8 @@ enum iot_kind {
 enum iot_kev_mode {
 	IOT_KEV_TASK = 1,     /* raised by a traced task */
 	IOT_KEV_FILE = 2,     /* also raised by a kernel thread for a file a traced task touched */
-	IOT_KEV_REQ_ISSUE = 3,/* a block request issued by a traced task: remembered by (dev, sector) */
+	IOT_KEV_REQ_ISSUE = 3,/* a block request or bio for a traced task: remembered by (dev, sector) when a
+	                       * traced task raises it, kept when raised elsewhere for a remembered one */
 	IOT_KEV_REQ_DONE = 4, /* the completion of a remembered block request, in any context */
 };
 
@@ -45,6 +46,8 @@ enum iot_cap_kind {
 	IOT_CAP_ARRAY = 5,  /* elements; len: count; payload: n elements of spec.size */
 	IOT_CAP_PTRARR = 6, /* pointers to structs; len: count; payload: n structs of spec.size */
 	IOT_CAP_ARGV = 7,   /* strings; payload: n entries (struct iot_str + len bytes), stride apart */
+	IOT_CAP_FDINFO = 8, /* the file behind a descriptor (spec.arg, or the return value when arg > 5):
+	                     * payload: struct iot_fdinfo */
 };
 
 enum iot_len_src {
@@ -114,6 +117,13 @@ struct iot_iov {
 	__u32 stride;
 };
 
+struct iot_fdinfo {
+	__u64 ino;
+	__s64 size; /* i_size when the call returned */
+	__u32 dev;
+	__u32 pad;
+};
+
 struct iot_str {
 	__u32 len;
 	__u32 stride;
@@ -149,7 +159,8 @@ struct iot_kev_conf {
 	__u16 ino_off;
 	__u16 dev_off;
 	__u16 sector_off;
-	__u16 pad[3];
+	__u8 quiet; /* only remember (IOT_KEV_REQ_ISSUE): block_bio_queue ties a request to its task */
+	__u8 pad[5];
 };
 
 struct iot_kernel {

@@ -51,6 +51,7 @@ const (
 	IotraceIotCapKindIOT_CAP_ARRAY  IotraceIotCapKind = 5
 	IotraceIotCapKindIOT_CAP_PTRARR IotraceIotCapKind = 6
 	IotraceIotCapKindIOT_CAP_ARGV   IotraceIotCapKind = 7
+	IotraceIotCapKindIOT_CAP_FDINFO IotraceIotCapKind = 8
 )
 
 type IotraceIotCapSpec struct {
@@ -79,6 +80,14 @@ type IotraceIotExit struct {
 	ExitCode int32
 	Pad      uint32
 	Comm     [16]int8
+}
+
+type IotraceIotFdinfo struct {
+	_    structs.HostLayout
+	Ino  uint64
+	Size int64
+	Dev  uint32
+	Pad  uint32
 }
 
 type IotraceIotFork struct {
@@ -126,7 +135,8 @@ type IotraceIotKevConf struct {
 	InoOff    uint16
 	DevOff    uint16
 	SectorOff uint16
-	Pad       [3]uint16
+	Quiet     uint8
+	Pad       [5]uint8
 }
 
 type IotraceIotKevMode uint32
@@ -239,6 +249,7 @@ type IotraceReqOwner struct {
 	_       structs.HostLayout
 	PidTgid uint64
 	ScTs    uint64
+	Ts      uint64
 }
 
 type IotraceScratch struct {
@@ -279,6 +290,7 @@ const (
 	IotraceVarUnusedCapKind    = "unused_cap_kind"
 	IotraceVarUnusedExec       = "unused_exec"
 	IotraceVarUnusedExit       = "unused_exit"
+	IotraceVarUnusedFdinfo     = "unused_fdinfo"
 	IotraceVarUnusedFork       = "unused_fork"
 	IotraceVarUnusedIov        = "unused_iov"
 	IotraceVarUnusedKernel     = "unused_kernel"
@@ -376,6 +388,7 @@ type IotraceVariableSpecs struct {
 	UnusedCapKind    *ebpf.VariableSpec `ebpf:"unused_cap_kind"`
 	UnusedExec       *ebpf.VariableSpec `ebpf:"unused_exec"`
 	UnusedExit       *ebpf.VariableSpec `ebpf:"unused_exit"`
+	UnusedFdinfo     *ebpf.VariableSpec `ebpf:"unused_fdinfo"`
 	UnusedFork       *ebpf.VariableSpec `ebpf:"unused_fork"`
 	UnusedIov        *ebpf.VariableSpec `ebpf:"unused_iov"`
 	UnusedKernel     *ebpf.VariableSpec `ebpf:"unused_kernel"`
@@ -452,6 +465,7 @@ type IotraceVariables struct {
 	UnusedCapKind    *ebpf.Variable `ebpf:"unused_cap_kind"`
 	UnusedExec       *ebpf.Variable `ebpf:"unused_exec"`
 	UnusedExit       *ebpf.Variable `ebpf:"unused_exit"`
+	UnusedFdinfo     *ebpf.Variable `ebpf:"unused_fdinfo"`
 	UnusedFork       *ebpf.Variable `ebpf:"unused_fork"`
 	UnusedIov        *ebpf.Variable `ebpf:"unused_iov"`
 	UnusedKernel     *ebpf.Variable `ebpf:"unused_kernel"`

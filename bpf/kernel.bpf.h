@@ -32,7 +32,10 @@ struct req_key {
 struct req_owner {
 	__u64 pid_tgid;
 	__u64 sc_ts;
+	__u64 ts; /* when it was remembered: a request never seen completing goes stale */
 };
+
+#define REQ_STALE_NS (10ULL * 1000 * 1000 * 1000)
 
 /* Block requests a traced task issued, until they complete. */
 struct {
@@ -105,11 +108,20 @@ int kernel_event(void *ctx)
 		break;
 	}
 	case IOT_KEV_REQ_ISSUE: {
-		if (!mine)
-			return 0;
 		struct req_key k = { .sector = field64(ctx, c->sector_off), .dev = field32(ctx, c->dev_off) };
-		struct req_owner o = { .pid_tgid = pid_tgid, .sc_ts = sc_ts };
-		bpf_map_update_elem(&reqs, &k, &o, BPF_ANY);
+		if (mine) {
+			struct req_owner o = { .pid_tgid = pid_tgid, .sc_ts = sc_ts, .ts = bpf_ktime_get_ns() };
+			bpf_map_update_elem(&reqs, &k, &o, BPF_ANY);
+		} else {
+			/* dispatched by a kernel thread (kblockd) for a request a traced task queued */
+			struct req_owner *o = bpf_map_lookup_elem(&reqs, &k);
+			if (!o)
+				return 0;
+			pid_tgid = o->pid_tgid;
+			sc_ts = o->sc_ts;
+		}
+		if (c->quiet)
+			return 0;
 		break;
 	}
 	case IOT_KEV_REQ_DONE: {
@@ -119,7 +131,10 @@ int kernel_event(void *ctx)
 			return 0;
 		pid_tgid = o->pid_tgid;
 		sc_ts = o->sc_ts;
+		bool stale = bpf_ktime_get_ns() - o->ts > REQ_STALE_NS;
 		bpf_map_delete_elem(&reqs, &k);
+		if (stale)
+			return 0;
 		break;
 	}
 	default:

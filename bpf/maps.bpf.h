@@ -80,6 +80,7 @@ const struct iot_exit *unused_exit __attribute__((unused));
 const struct iot_kernel *unused_kernel __attribute__((unused));
 const struct iot_blocked *unused_blocked __attribute__((unused));
 const struct iot_kev_conf *unused_kev_conf __attribute__((unused));
+const struct iot_fdinfo *unused_fdinfo __attribute__((unused));
 const enum iot_kev_mode *unused_kev_mode __attribute__((unused));
 const enum iot_kind *unused_kind __attribute__((unused));
 const enum iot_cap_kind *unused_cap_kind __attribute__((unused));

@@ -5,19 +5,6 @@
  * IOT_EV_SYSCALL_ENTER record that the decoder joins to the thread's next exit record. */
 #pragma once
 
-/* The tracepoints' own layout (events/raw_syscalls/sys_{enter,exit}/format), stable since 2.6. */
-struct sys_enter_ctx {
-	__u64 common;
-	__s64 id;
-	__u64 args[6];
-};
-
-struct sys_exit_ctx {
-	__u64 common;
-	__s64 id;
-	__s64 ret;
-};
-
 static __always_inline struct scratch *scratch_get(void)
 {
 	__u32 zero = 0;
@@ -126,8 +113,8 @@ static __always_inline void emit_enter(__u64 pid_tgid, __u64 ts, const __u64 *ar
 	scratch_output(s, off);
 }
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int sys_enter(struct sys_enter_ctx *ctx)
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
@@ -135,7 +122,7 @@ int sys_enter(struct sys_enter_ctx *ctx)
 
 	if (!state)
 		return 0;
-	__s64 nr = ctx->id;
+	__s64 nr = id;
 	/* The launcher's gate: tracing starts with the execve it makes once released; the exec
 	 * itself (on_exec) makes the process active, so the gate's other threads stay untraced. */
 	if (*state == IOT_GATED && nr != execve_nr && nr != execveat_nr)
@@ -148,8 +135,7 @@ int sys_enter(struct sys_enter_ctx *ctx)
 		return 0;
 
 	struct inflight in = { .ts = bpf_ktime_get_ns(), .nr = nr };
-	for (int i = 0; i < 6; i++)
-		in.args[i] = ctx->args[i];
+	syscall_args(regs, in.args);
 	if (conf->noreturn) {
 		emit_syscall(pid_tgid, in.ts, in.args, nr, 0, 0, conf, 0, IOT_SC_NORETURN);
 		return 0;
@@ -160,8 +146,8 @@ int sys_enter(struct sys_enter_ctx *ctx)
 	return 0;
 }
 
-SEC("tracepoint/raw_syscalls/sys_exit")
-int sys_exit(struct sys_exit_ctx *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -173,7 +159,7 @@ int sys_exit(struct sys_exit_ctx *ctx)
 	__s64 nr = in->nr;
 	__u32 key = nr;
 	struct iot_sc_conf *conf = bpf_map_lookup_elem(&sc_conf, &key);
-	emit_syscall(pid_tgid, in->ts, in->args, nr, ctx->ret, now - in->ts, conf, conf ? conf->exit_mask : 0, 0);
+	emit_syscall(pid_tgid, in->ts, in->args, nr, ret, now - in->ts, conf, conf ? conf->exit_mask : 0, 0);
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }

@@ -31,7 +31,7 @@ type Annotator struct {
 	seq      uint64
 	pending  map[uint32][]*event.Kernel // by tid: raised inside a syscall not yet seen
 	recent   map[uint32][]recentCall    // by tid: the last syscalls shown
-	inodes   map[uint64]fileInfo        // what the model knows of a file by inode
+	inodes   map[uint64]*fileInfo       // what the trace showed of a file, by inode
 	// FromProc seeds a process first seen from /proc (a live run); off when re-reading a file.
 	FromProc bool
 	// InferReadahead: the kernel lacks the readahead tracepoints, so readahead is inferred from
@@ -43,7 +43,7 @@ type Annotator struct {
 func New(arch string) *Annotator {
 	return &Annotator{arch: arch, procs: make(map[uint32]*proc), pending: make(map[uint32][]*event.Kernel),
 		recent: make(map[uint32][]recentCall),
-		inodes: make(map[uint64]fileInfo)}
+		inodes: make(map[uint64]*fileInfo)}
 }
 
 // Seed reads a process's current descriptors from /proc, for a -p target when attaching.
@@ -131,7 +131,12 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 		path := a.resolve(p, s, name)
 		a.open(p, s, ret, path, flags&oCloexec != 0)
 		if d, ok := p.fds[ret]; ok {
-			d.f.ino = a.learnFile(procFD(s.PID, ret), path, flags&oDirect(a.arch) != 0)
+			// the BPF side read the inode from the new descriptor as the call returned
+			if ino, ok := s.Decoded.Int("ret_ino"); ok {
+				d.f.ino = uint64(ino)
+				a.knowFile(d.f.ino, path)
+			}
+			d.f.direct = flags&oDirect(a.arch) != 0
 		}
 	case "close":
 		delete(p.fds, arg("fd"))
@@ -203,11 +208,8 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 		length := argU("len")
 		p.unmap(argU("addr"), argU("addr")+roundPage(length))
 	case "fsync", "fdatasync":
-		if d, ok := p.fds[arg("fd")]; ok && d.f.ino != 0 {
-			if fi, ok := a.inodes[d.f.ino]; ok {
-				fi.dirty = nil // written back: the call returned success
-				a.inodes[d.f.ino] = fi
-			}
+		if ino, ok := s.Decoded.Int("fd_ino"); ok {
+			clear(a.file(uint64(ino)).dirty) // written back: the call returned success
 		}
 	case "chdir":
 		if name, ok := s.Decoded.Str("filename"); ok {

@@ -12,9 +12,10 @@ import (
 // by dup and inherited across fork point at the same one, which is what makes them share an
 // offset and status flags.
 type file struct {
-	id   int // short per-run identity, shown as #id
-	path string
-	ino  uint64 // 0 when unknown (not a regular file, or re-read from a recording)
+	id     int // short per-run identity, shown as #id
+	path   string
+	ino    uint64 // 0 when unknown (not a regular file)
+	direct bool   // opened with O_DIRECT
 }
 
 type fd struct {
@@ -70,7 +71,8 @@ func (a *Annotator) seedFromProc(pid uint32) *proc {
 			continue
 		}
 		f := a.newFile(target)
-		f.ino = a.learnFile(filepath.Join(dir, e.Name()), target, false)
+		f.ino = statIno(filepath.Join(dir, e.Name()))
+		a.knowFile(f.ino, target)
 		p.fds[n] = fd{f: f, cloexec: fdCloexec(pid, n)}
 	}
 	if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil {

@@ -11,21 +11,21 @@ import (
 // track updates the per-file page state the notes rely on, for every kernel event.
 func (a *Annotator) track(k *event.Kernel) {
 	switch k.Name {
+	case "mm_filemap_add_to_page_cache":
+		ino, _ := k.Args.Int("i_ino")
+		idx, _ := k.Args.Int("index")
+		order, _ := k.Args.Int("order")
+		a.file(uint64(ino)).folios[uint64(idx)] = 1 << order
 	case "writeback_dirty_folio", "writeback_dirty_page":
 		ino, _ := k.Args.Int("ino")
 		idx, _ := k.Args.Int("index")
-		fi := a.inodes[uint64(ino)]
-		if fi.dirty == nil {
-			fi.dirty = make(map[uint64]bool)
-		}
-		fi.dirty[uint64(idx)] = true
-		a.inodes[uint64(ino)] = fi
+		a.file(uint64(ino)).dirty[uint64(idx)] = true
 	case "mm_filemap_delete_from_page_cache":
 		ino, _ := k.Args.Int("i_ino")
 		idx, _ := k.Args.Int("index")
-		if fi, ok := a.inodes[uint64(ino)]; ok && fi.dirty != nil {
-			delete(fi.dirty, uint64(idx))
-		}
+		fi := a.file(uint64(ino))
+		delete(fi.dirty, uint64(idx))
+		delete(fi.folios, uint64(idx))
 	}
 }
 
@@ -60,7 +60,7 @@ type effects struct {
 	added, evicted map[int64]*pageRun // by inode
 	faults         int64
 	faultAround    int64
-	readahead      []string
+	readahead      []*event.Kernel
 	blockedNS      int64
 	waker          string
 	blockIssued    int64
@@ -95,7 +95,7 @@ func (a *Annotator) sum(caused []*event.Kernel) *effects {
 			last, _ := k.Args.Int("last_index")
 			e.faultAround += last - first + 1
 		case "page_cache_sync_ra", "page_cache_async_ra", "page_cache_ra_unbounded":
-			e.readahead = append(e.readahead, a.readaheadText(k))
+			e.readahead = append(e.readahead, k)
 		case "sched_blocked":
 			off, _ := k.Args.Int("off_cpu_ns")
 			e.blockedNS += off
@@ -138,40 +138,74 @@ func (a *Annotator) waker(k *event.Kernel) string {
 	return fmt.Sprintf("an interrupt or a process outside the trace (%s was running)", comm)
 }
 
-func (a *Annotator) readaheadText(k *event.Kernel) string {
-	ino, _ := k.Args.Int("i_ino")
-	idx, _ := k.Args.Int("index")
-	name := a.fileName(uint64(ino))
-	switch k.Name {
-	case "page_cache_sync_ra":
-		req, _ := k.Args.Int("req_count")
-		ra, _ := k.Args.Int("ra_pages")
-		return fmt.Sprintf("synchronous readahead of %s at page %d for %s (window up to %d pages)", name, idx, pages(req), ra)
-	case "page_cache_async_ra":
-		size, _ := k.Args.Int("size")
-		async, _ := k.Args.Int("async_size")
-		return fmt.Sprintf("asynchronous readahead of %s at page %d: window %s, %d ahead", name, idx, pages(size), async)
+// readaheadNotes says what readahead did, one line per kind and file: where it started and how
+// big its window was.
+func (a *Annotator) readaheadNotes(ks []*event.Kernel) []string {
+	type key struct {
+		name string
+		ino  int64
 	}
-	n, _ := k.Args.Int("nr_to_read")
-	return fmt.Sprintf("forced readahead of %s: %s from page %d", name, pages(n), idx)
+	var order []key
+	groups := map[key][]*event.Kernel{}
+	for _, k := range ks {
+		ino, _ := k.Args.Int("i_ino")
+		kk := key{k.Name, ino}
+		if groups[kk] == nil {
+			order = append(order, kk)
+		}
+		groups[kk] = append(groups[kk], k)
+	}
+	var notes []string
+	for _, kk := range order {
+		g := groups[kk]
+		name := a.fileName(uint64(kk.ino))
+		var at []string
+		var total int64
+		for _, k := range g {
+			idx, _ := k.Args.Int("index")
+			at = append(at, fmt.Sprint(idx))
+			size, ok := k.Args.Int("size")
+			if !ok {
+				size, _ = k.Args.Int("nr_to_read")
+			}
+			total += size
+		}
+		where := "at page " + strings.Join(at, ", ")
+		if len(at) > 1 {
+			where = "at pages " + strings.Join(at, ", ")
+		}
+		switch kk.name {
+		case "page_cache_sync_ra":
+			ra, _ := g[0].Args.Int("ra_pages")
+			notes = append(notes, fmt.Sprintf("synchronous readahead of %s %s (window up to %s)", name, where, pages(ra)))
+		case "page_cache_async_ra":
+			notes = append(notes, fmt.Sprintf("asynchronous readahead of %s %s: %s in its windows", name, where, pages(total)))
+		default:
+			notes = append(notes, fmt.Sprintf("forced readahead of %s %s: %s", name, where, pages(total)))
+		}
+	}
+	return notes
 }
 
 // explain adds notes to a syscall from the kernel events it caused: only what the trace shows.
 func (a *Annotator) explain(s *event.Syscall, caused []*event.Kernel) {
 	e := a.sum(caused)
 	advice, _ := s.Decoded.Str("advice")
+	fadvise := s.Name == "fadvise64" || s.Name == "fadvise64_64" // the arm64 name
 	for _, ino := range sortedKeys(e.evicted) {
 		r := e.evicted[ino]
 		name := a.fileName(uint64(ino))
-		if s.Name == "fadvise64" && advice == "POSIX_FADV_DONTNEED" {
-			s.Notes = append(s.Notes, a.dontneedNote(uint64(ino), r))
+		if fadvise && advice == "POSIX_FADV_DONTNEED" {
+			s.Notes = append(s.Notes, a.dontneedNote(s, uint64(ino), r))
 			continue
 		}
 		s.Notes = append(s.Notes, fmt.Sprintf("evicted %s of %s from the page cache (%s)", pages(r.pages), name, r.span()))
 	}
-	if s.Name == "fadvise64" && advice == "POSIX_FADV_DONTNEED" && len(e.evicted) == 0 {
-		if fdv, ok := s.Decoded.Str("fd"); ok {
-			s.Notes = append(s.Notes, fmt.Sprintf("DONTNEED evicted nothing of %s%s", fdv, a.dirtyNote(s)))
+	if fadvise && advice == "POSIX_FADV_DONTNEED" && len(e.evicted) == 0 {
+		if ino, ok := s.Decoded.Int("fd_ino"); ok {
+			s.Notes = append(s.Notes, "DONTNEED evicted nothing of "+a.fileName(uint64(ino))+a.dirtyNote(uint64(ino)))
+		} else if path, ok := s.Decoded.Str("fd"); ok {
+			s.Notes = append(s.Notes, "DONTNEED evicted nothing of "+path)
 		}
 	}
 	for _, ino := range sortedKeys(e.added) {
@@ -180,12 +214,12 @@ func (a *Annotator) explain(s *event.Syscall, caused []*event.Kernel) {
 		}
 		r := e.added[ino]
 		verb := "added"
-		if s.Name == "fadvise64" && advice == "POSIX_FADV_WILLNEED" {
+		if fadvise && advice == "POSIX_FADV_WILLNEED" {
 			verb = "WILLNEED read ahead:"
 		}
 		s.Notes = append(s.Notes, fmt.Sprintf("%s %s of %s to the page cache (%s)", verb, pages(r.pages), a.fileName(uint64(ino)), r.span()))
 	}
-	s.Notes = append(s.Notes, e.readahead...)
+	s.Notes = append(s.Notes, a.readaheadNotes(e.readahead)...)
 	if a.InferReadahead && len(e.readahead) == 0 {
 		a.inferReadahead(s, e)
 	}
@@ -238,30 +272,23 @@ func (a *Annotator) inferReadahead(s *event.Syscall, e *effects) {
 	}
 }
 
-// dontneedNote is "DONTNEED evicted 256 of 256 pages of data.bin (1 MiB)", plus the pages that
-// stayed because they were dirty.
-func (a *Annotator) dontneedNote(ino uint64, r *pageRun) string {
-	fi := a.inodes[ino]
-	n := fmt.Sprintf("DONTNEED evicted %d", r.pages)
-	if fi.size > 0 {
-		total := (fi.size + pageSize - 1) / pageSize
-		n += fmt.Sprintf(" of %d pages of %s (%s)", total, a.fileName(ino), bytesText(fi.size))
+// dontneedNote is "DONTNEED evicted 256 of 256 pages of data.bin (1 MiB)" — the file's size
+// as the call returned, read by the BPF side — plus the dirty pages the trace saw stay.
+func (a *Annotator) dontneedNote(s *event.Syscall, ino uint64, r *pageRun) string {
+	n := "DONTNEED evicted " + pages(r.pages)
+	if size, ok := s.Decoded.Int("fd_size"); ok && size > 0 {
+		total := (size + pageSize - 1) / pageSize
+		n = fmt.Sprintf("DONTNEED evicted %d of %s of %s (%s)", r.pages, pages(total), a.fileName(ino), bytesText(size))
 	} else {
-		n += " pages of " + a.fileName(ino)
+		n += " of " + a.fileName(ino)
 	}
-	if d := len(fi.dirty); d > 0 {
-		n += fmt.Sprintf("; %s left: dirty", pages(int64(d)))
-	}
-	return n
+	return n + a.dirtyNote(ino)
 }
 
-func (a *Annotator) dirtyNote(s *event.Syscall) string {
-	p := a.proc(s.PID)
-	fdv, _ := s.Arg("fd")
-	if d, ok := p.fds[int64(int32(fdv))]; ok && d.f.ino != 0 {
-		if n := len(a.inodes[d.f.ino].dirty); n > 0 {
-			return fmt.Sprintf("; %s left: dirty", pages(int64(n)))
-		}
+// dirtyNote is "; 16 pages left: dirty" when the trace shows dirty pages that stayed cached.
+func (a *Annotator) dirtyNote(ino uint64) string {
+	if d := a.file(ino).dirtyPages(); d > 0 {
+		return fmt.Sprintf("; %s left: dirty", pages(d))
 	}
 	return ""
 }
@@ -281,10 +308,10 @@ func (a *Annotator) aioNote(s *event.Syscall, e *effects) {
 			continue
 		}
 		d, ok := p.fds[fdv]
-		if !ok || d.f.ino == 0 {
+		if !ok {
 			continue
 		}
-		if a.inodes[d.f.ino].direct {
+		if d.f.direct {
 			if e.blockIssued > 0 {
 				s.Notes = append(s.Notes, "O_DIRECT: io_submit issued the block request and returned; it completes later")
 			} else {

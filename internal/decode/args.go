@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"strconv"
 	"unsafe"
 
 	"github.com/iotrace/iotrace/bpf"
@@ -29,7 +30,28 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 			}
 		}
 	}
+	for slot, cs := range spec.Captures {
+		if cs.Kind != syscalls.CapFDInfo || caps[slot] == nil || len(caps[slot]) < capHdrSize+fdinfoSize {
+			continue
+		}
+		key := "ret"
+		if cs.Arg < len(names) {
+			key = names[cs.Arg]
+		}
+		fi := (*bpf.IotraceIotFdinfo)(unsafe.Pointer(&caps[slot][capHdrSize]))
+		out = append(out,
+			event.Field{Key: key + "_ino", Val: int64(fi.Ino)},
+			event.Field{Key: key + "_size", Val: fi.Size},
+			event.Field{Key: key + "_dev", Val: devText(fi.Dev)})
+	}
 	return out
+}
+
+var fdinfoSize = int(unsafe.Sizeof(bpf.IotraceIotFdinfo{}))
+
+// devText writes a kernel dev_t as MAJOR:MINOR, as the kernel events do.
+func devText(dev uint32) string {
+	return strconv.FormatUint(uint64(dev>>20), 10) + ":" + strconv.FormatUint(uint64(dev&0xfffff), 10)
 }
 
 // scalar decodes arguments whose value alone says it all.
@@ -97,7 +119,7 @@ func (d *Decoder) scalar(t syscalls.ArgType, v uint64, s *event.Syscall) (any, b
 // captureFor finds the capture taken for argument i.
 func captureFor(spec *syscalls.Spec, i int, caps *[2][]byte) ([]byte, int) {
 	for slot, c := range spec.Captures {
-		if c.Arg == i && slot < len(caps) && caps[slot] != nil {
+		if c.Arg == i && c.Kind != syscalls.CapFDInfo && slot < len(caps) && caps[slot] != nil {
 			return caps[slot], slot
 		}
 	}
@@ -109,6 +131,12 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 	h := (*bpf.IotraceIotCap)(unsafe.Pointer(&c[0]))
 	p := c[capHdrSize:]
 	n := int(h.N)
+	// The BPF side copies at exit whatever the call's outcome: memory a failed call was to fill
+	// in holds nothing of its doing. What it was given (a path, a connect's address, pollfds)
+	// is shown, as strace shows it.
+	if cs.AtExit && s.Failed() && t != syscalls.Path && t != syscalls.PrctlArg && t != syscalls.PollFDs {
+		return nil
+	}
 	switch t {
 	case syscalls.Path:
 		return EscapeString(string(p[:min(n, len(p))]))
@@ -118,9 +146,6 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 			return EscapeString(string(p[:min(n, len(p))]))
 		}
 	case syscalls.Buf:
-		if s.Failed() {
-			return nil
-		}
 		return bufValue(p[:min(n, len(p))], uint64(h.Len))
 	case syscalls.IOV:
 		limit := int64(-1) // at entry every iovec's bytes are there to show
@@ -134,25 +159,24 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 		return OpenHow(p[:min(n, len(p))], d.arch)
 	case syscalls.SockAddr:
 		b := p[:min(n, len(p))]
-		if l, ok := addrLen(s); ok && int(l) < len(b) {
-			b = b[:l]
+		// addrlen is a C int: a negative one (the kernel refuses it) must not cut at all
+		if l, ok := addrLen(s); ok && uint64(uint32(l)) < uint64(len(b)) {
+			b = b[:uint32(l)]
 		}
-		if len(b) == 0 || s.Failed() {
+		if len(b) == 0 {
 			return nil
 		}
 		return SockAddr(b)
 	case syscalls.PipeFDs:
-		if a, b, ok := Int32Pair(p[:min(n, len(p))]); ok && !s.Failed() {
+		if a, b, ok := Int32Pair(p[:min(n, len(p))]); ok {
 			return []any{int64(a), int64(b)}
 		}
 	case syscalls.AIOContext:
-		if len(p) >= 8 && n >= 8 && !s.Failed() {
+		if len(p) >= 8 && n >= 8 {
 			return hex(le64(p))
 		}
 	case syscalls.UringParams:
-		if !s.Failed() {
-			return UringParams(p[:min(n, len(p))])
-		}
+		return UringParams(p[:min(n, len(p))])
 	case syscalls.EpollEvent:
 		f, _ := EpollEvent(d.arch, p[:min(n, len(p))])
 		return f
@@ -201,7 +225,9 @@ func iovValue(p []byte, n int, limit int64) []any {
 	off := 0
 	for i := 0; i < n && off+iovHdr <= len(p); i++ {
 		e := (*bpf.IotraceIotIov)(unsafe.Pointer(&p[off]))
-		k := int(e.Caplen)
+		// an entry's bytes lie within its stride: a corrupt caplen must not take in the entries
+		// after it, which would make the work quadratic in the record's size
+		k := max(0, min(int(e.Caplen), int(e.Stride)-iovHdr))
 		data := p[off+iovHdr : min(len(p), off+iovHdr+k)]
 		f := event.Fields{{Key: "len", Val: e.Len}, {Key: "data", Val: EscapeBytes(data)}}
 		held := e.Len
@@ -213,7 +239,7 @@ func iovValue(p []byte, n int, limit int64) []any {
 			f = append(f, event.Field{Key: "trunc", Val: true})
 		}
 		out = append(out, f)
-		if e.Stride == 0 {
+		if int(e.Stride) < iovHdr { // corrupt: entries never overlap
 			break
 		}
 		off += int(e.Stride)
@@ -228,9 +254,9 @@ func argvValue(p []byte, n int) []any {
 	off := 0
 	for i := 0; i < n && off+strHdr <= len(p); i++ {
 		e := (*bpf.IotraceIotStr)(unsafe.Pointer(&p[off]))
-		k := int(e.Len)
+		k := max(0, min(int(e.Len), int(e.Stride)-strHdr)) // within its stride, as in iovValue
 		out = append(out, EscapeString(string(p[off+strHdr:min(len(p), off+strHdr+k)])))
-		if e.Stride == 0 {
+		if int(e.Stride) < strHdr {
 			break
 		}
 		off += int(e.Stride)

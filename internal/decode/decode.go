@@ -88,8 +88,15 @@ func (d *Decoder) Decode(raw []byte) (event.Event, error) {
 // Lost makes the event for records the kernel side dropped.
 func (d *Decoder) Lost(reason, cpu int, count uint64, ts uint64) *event.Lost {
 	why := "ring buffer full"
-	if reason == int(bpf.IotraceIotLostReasonIOT_LOST_BUSY) {
+	switch reason {
+	case int(bpf.IotraceIotLostReasonIOT_LOST_BUSY):
 		why = "capture buffer busy"
+	case int(bpf.IotraceIotLostReasonIOT_LOST_NR):
+		// probe.LostRecursion: the row after the BPF side's own reasons
+		why = "a BPF program was already running on that CPU (event raised inside it)"
+	}
+	if reason == int(bpf.IotraceIotLostReasonIOT_LOST_NR) {
+		cpu = -1 // counted per program, not per CPU
 	}
 	return &event.Lost{Common: event.Common{TS: ts}, Count: count, CPU: cpu, Reason: why}
 }
@@ -111,7 +118,11 @@ func (d *Decoder) enter(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	caps := raw[unsafe.Sizeof(*e):min(len(raw), int(e.H.Size))]
+	end, err := recordEnd(raw, &e.H, int(unsafe.Sizeof(*e)))
+	if err != nil {
+		return err
+	}
+	caps := raw[unsafe.Sizeof(*e):end]
 	// copied: raw is reused by the reader
 	d.pending[e.H.Tid] = pendingEnter{nr: e.Nr, caps: bytes.Clone(caps), ncap: int(e.Ncap)}
 	return nil
@@ -119,6 +130,10 @@ func (d *Decoder) enter(raw []byte) error {
 
 func (d *Decoder) syscall(raw []byte) (event.Event, error) {
 	r, err := view[bpf.IotraceIotSyscall](raw)
+	if err != nil {
+		return nil, err
+	}
+	end, err := recordEnd(raw, &r.H, int(unsafe.Sizeof(*r)))
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +167,19 @@ func (d *Decoder) syscall(raw []byte) (event.Event, error) {
 			splitCaps(p.caps, p.ncap, spec, &caps)
 		}
 	}
-	end := min(len(raw), int(r.H.Size))
 	splitCaps(raw[unsafe.Sizeof(*r):end], int(r.Ncap), spec, &caps)
 	s.Decoded = d.decodeArgs(s, spec, names, &caps)
 	return s, nil
+}
+
+// recordEnd is where the captures of a record with a fixed part of fixed bytes end: at its
+// header's size, or at the end of raw when that is shorter. A size below the fixed part is
+// corrupt.
+func recordEnd(raw []byte, h *bpf.IotraceIotHdr, fixed int) (int, error) {
+	if int(h.Size) < fixed {
+		return 0, fmt.Errorf("corrupt record: size %d below its %d fixed bytes", h.Size, fixed)
+	}
+	return min(len(raw), int(h.Size)), nil
 }
 
 var genericArgNames = []string{"arg0", "arg1", "arg2", "arg3", "arg4", "arg5"}

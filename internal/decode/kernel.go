@@ -75,7 +75,7 @@ func (d *Decoder) kernelField(fl tracefs.FormatField, data []byte) (any, bool) {
 		shift := 64 - 8*fl.Size
 		return int64(u<<shift) >> shift, true
 	}
-	return int64(u), true
+	return u, true
 }
 
 // opaque maps a kernel address to a stable per-run id.

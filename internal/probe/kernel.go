@@ -22,6 +22,7 @@ type KernelEvent struct {
 	Names []string
 	Mode  bpf.IotraceIotKevMode
 	Learn bool // a traced task raising it makes the file (ino field) traced
+	Quiet bool // only remembered, never shown (block_bio_queue ties requests to the task)
 	// Field names the BPF side reads, when the mode needs them.
 	Ino, Dev, Sector string
 	// Lesson says what is unavailable without it.
@@ -49,6 +50,7 @@ var KernelEvents = []KernelEvent{
 	{Group: "readahead", Names: []string{"page_cache_sync_ra"}, Mode: kevTask, Lesson: "synchronous readahead windows (kernel 6.18+)"},
 	{Group: "readahead", Names: []string{"page_cache_async_ra"}, Mode: kevTask, Lesson: "asynchronous readahead windows (kernel 6.18+)"},
 	{Group: "readahead", Names: []string{"page_cache_ra_unbounded"}, Mode: kevTask, Lesson: "forced readahead (WILLNEED) windows (kernel 6.18+)"},
+	{Group: "block", Names: []string{"block_bio_queue"}, Mode: kevIssue, Quiet: true, Dev: "dev", Sector: "sector", Lesson: "block requests kernel threads dispatch for the target"},
 	{Group: "block", Names: []string{"block_rq_issue"}, Mode: kevIssue, Dev: "dev", Sector: "sector", Lesson: "block I/O requests"},
 	{Group: "block", Names: []string{"block_rq_complete"}, Mode: kevDone, Dev: "dev", Sector: "sector", Lesson: "block I/O completions"},
 	{Group: "writeback", Names: []string{"writeback_dirty_folio", "writeback_dirty_page"}, Mode: kevFile, Ino: "ino", Lesson: "pages dirtied"},
@@ -154,6 +156,9 @@ func kevConf(k KernelEvent, f *tracefs.EventFormat) (bpf.IotraceIotKevConf, erro
 	c := bpf.IotraceIotKevConf{Mode: uint8(k.Mode)}
 	if k.Learn {
 		c.Learn = 1
+	}
+	if k.Quiet {
+		c.Quiet = 1
 	}
 	end := 0
 	for _, fl := range f.Fields {

@@ -229,17 +229,34 @@ func (s *Set) AddTarget(pid int, gated bool) error {
 // Events is the ring buffer map the reader consumes.
 func (s *Set) Events() *ebpf.Map { return s.objs.Events }
 
-// Lost returns the per-CPU loss counters: lost[reason][cpu].
+// LostRecursion is the loss reason after the BPF side's own: events a program missed because
+// it was already running on that CPU (an interrupt's event while it ran), counted by the kernel.
+const LostRecursion = int(bpf.IotraceIotLostReasonIOT_LOST_NR)
+
+// Lost returns the loss counters: lost[reason][cpu]. Recursion misses are counted per program,
+// not per CPU: their row has one entry.
 func (s *Set) Lost() ([][]uint64, error) {
-	out := make([][]uint64, bpf.IotraceIotLostReasonIOT_LOST_NR)
-	for r := range out {
+	out := make([][]uint64, LostRecursion+1)
+	for r := range LostRecursion {
 		var perCPU []uint64
 		if err := s.objs.Lost.Lookup(uint32(r), &perCPU); err != nil {
 			return nil, fmt.Errorf("read lost counters: %w", err)
 		}
 		out[r] = perCPU
 	}
+	var misses uint64
+	for _, p := range s.programs() {
+		if st, err := p.Stats(); err == nil {
+			misses += st.RecursionMisses
+		}
+	}
+	out[LostRecursion] = []uint64{misses}
 	return out, nil
+}
+
+func (s *Set) programs() []*ebpf.Program {
+	o := &s.objs
+	return []*ebpf.Program{o.SysEnter, o.SysExit, o.OnFork, o.OnExec, o.OnExit, o.KernelEvent, o.OnSwitch, o.OnWakeup}
 }
 
 // Detach removes every probe; the maps stay readable until Close. The links are closed

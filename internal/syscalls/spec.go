@@ -65,7 +65,11 @@ const (
 	CapArray              // Size-byte elements, count from Len
 	CapPtrArr             // array of pointers to Size-byte structs (io_submit's iocbs)
 	CapArgv               // array of string pointers
+	CapFDInfo             // the file a descriptor names: inode, size, device (Arg, or RetArg)
 )
+
+// RetArg as a capture's Arg means the return value (a new descriptor).
+const RetArg = 6
 
 // LenSource says where a capture's length or element count comes from.
 type LenSource uint8

@@ -33,6 +33,8 @@ var (
 	pathAt = func(arg int) Capture { return atExit(CapStr, arg, LenNone, 0, 0) }
 	// execve's are read at entry: at exit the old address space is gone.
 	execPath = func(arg int) Capture { return atEntry(CapStr, arg, LenNone, 0, 0) }
+	// fileOf reads the inode and size behind a descriptor when the call returns.
+	fileOf   = func(arg int) Capture { return atExit(CapFDInfo, arg, LenNone, 0, 0) }
 	dataIn   = func(arg, lenArg int) Capture { return atEntry(CapBuf, arg, LenArg, lenArg, 0) }
 	dataOut  = func(arg int) Capture { return atExit(CapBuf, arg, LenRet, 0, 0) }
 	iovIn    = atEntry(CapIOV, 1, LenArg, 2, 0)
@@ -65,9 +67,9 @@ var specs = map[string]Spec{
 	"sendto":   {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: Hex, 4: SockAddr, 5: Uint}, Captures: []Capture{dataIn(1, 2)}},
 	"recvfrom": {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: Hex, 4: SockAddr, 5: Hex}, Captures: []Capture{dataOut(1)}},
 
-	"open":       {Args: argTypes{0: Path, 1: OpenFlags, 2: Octal}, Captures: []Capture{pathAt(0)}},
-	"creat":      {Args: argTypes{0: Path, 1: Octal}, Captures: []Capture{pathAt(0)}},
-	"openat":     {Args: argTypes{0: DirFD, 1: Path, 2: OpenFlags, 3: Octal}, Captures: []Capture{pathAt(1)}},
+	"open":       {Args: argTypes{0: Path, 1: OpenFlags, 2: Octal}, Captures: []Capture{pathAt(0), fileOf(RetArg)}},
+	"creat":      {Args: argTypes{0: Path, 1: Octal}, Captures: []Capture{pathAt(0), fileOf(RetArg)}},
+	"openat":     {Args: argTypes{0: DirFD, 1: Path, 2: OpenFlags, 3: Octal}, Captures: []Capture{pathAt(1), fileOf(RetArg)}},
 	"openat2":    {Args: argTypes{0: DirFD, 1: Path, 2: OpenHow, 3: Uint}, Captures: []Capture{pathAt(1), atEntry(CapStruct, 2, LenFixed, 0, openHowSize)}},
 	"close":      {Args: argTypes{0: FD}},
 	"lseek":      {Args: argTypes{0: FD, 1: Int, 2: Whence}},
@@ -78,8 +80,8 @@ var specs = map[string]Spec{
 	"dup3":       {Args: argTypes{0: FD, 1: FD, 2: Dup3Flags}},
 	"fcntl":      {Args: argTypes{0: FD, 1: FcntlCmd, 2: FcntlArg}},
 	"ftruncate":  {Args: argTypes{0: FD, 1: Int}},
-	"fsync":      {Args: argTypes{0: FD}},
-	"fdatasync":  {Args: argTypes{0: FD}},
+	"fsync":      {Args: argTypes{0: FD}, Captures: []Capture{fileOf(0)}},
+	"fdatasync":  {Args: argTypes{0: FD}, Captures: []Capture{fileOf(0)}},
 	"ioctl":      {Args: argTypes{0: FD, 1: Hex, 2: Hex}},
 	"newfstat":   {Args: argTypes{0: FD, 1: Hex}},
 	"getdents64": {Args: argTypes{0: FD, 1: Hex, 2: Uint}},
@@ -122,7 +124,7 @@ var specs = map[string]Spec{
 	"poll":          {Args: argTypes{0: PollFDs, 1: Uint, 2: Int}, Captures: []Capture{pollOut}},
 	"ppoll":         {Args: argTypes{0: PollFDs, 1: Uint, 2: Hex, 3: Hex, 4: Uint}, Captures: []Capture{pollOut}},
 
-	"mmap":     {Args: argTypes{0: Hex, 1: Uint, 2: MmapProt, 3: MmapFlags, 4: FD, 5: Hex}, RetHex: true},
+	"mmap":     {Args: argTypes{0: Hex, 1: Uint, 2: MmapProt, 3: MmapFlags, 4: FD, 5: Hex}, Captures: []Capture{fileOf(4)}, RetHex: true},
 	"munmap":   {Args: argTypes{0: Hex, 1: Uint}},
 	"mremap":   {Args: argTypes{0: Hex, 1: Uint, 2: Uint, 3: MremapFlags, 4: Hex}, RetHex: true},
 	"mprotect": {Args: argTypes{0: Hex, 1: Uint, 2: MmapProt}},
@@ -131,7 +133,8 @@ var specs = map[string]Spec{
 	"mincore":  {Args: argTypes{0: Hex, 1: Uint, 2: Hex}},
 	"brk":      {Args: argTypes{0: Hex}, RetHex: true},
 
-	"fadvise64":       {Args: argTypes{0: FD, 1: Int, 2: Uint, 3: Fadvise}},
+	"fadvise64":       {Args: argTypes{0: FD, 1: Int, 2: Uint, 3: Fadvise}, Captures: []Capture{fileOf(0)}},
+	"fadvise64_64":    {Args: argTypes{0: FD, 1: Int, 2: Uint, 3: Fadvise}, Captures: []Capture{fileOf(0)}}, // arm64
 	"readahead":       {Args: argTypes{0: FD, 1: Int, 2: Uint}},
 	"sync_file_range": {Args: argTypes{0: FD, 1: Int, 2: Int, 3: Hex}},
 

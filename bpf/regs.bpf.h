@@ -1,0 +1,40 @@
+/* regs.bpf.h — a syscall's arguments from the registers it was entered with. The syscall
+ * programs are BTF tracepoints (tp_btf/sys_enter gets the pt_regs): they are guarded against
+ * recursion per program, where perf tracepoint programs share one per-CPU guard — a syscall
+ * program running there would make an interrupt's kernel event (a block completion) be missed. */
+#pragma once
+
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	unsigned long di, si, dx, r10, r8, r9;
+} __attribute__((preserve_access_index));
+
+static __always_inline void syscall_args(struct pt_regs *r, __u64 *a)
+{
+	a[0] = BPF_CORE_READ(r, di);
+	a[1] = BPF_CORE_READ(r, si);
+	a[2] = BPF_CORE_READ(r, dx);
+	a[3] = BPF_CORE_READ(r, r10); /* the syscall ABI passes the fourth in r10, not rcx */
+	a[4] = BPF_CORE_READ(r, r8);
+	a[5] = BPF_CORE_READ(r, r9);
+}
+#elif defined(__TARGET_ARCH_arm64)
+/* The kernel's struct pt_regs keeps regs[31] in an anonymous union member; CO-RE finds the
+ * field by name through it. x0 is overwritten by the return value: the entry value is orig_x0. */
+struct pt_regs {
+	__u64 regs[31];
+	__u64 orig_x0;
+} __attribute__((preserve_access_index));
+
+static __always_inline void syscall_args(struct pt_regs *r, __u64 *a)
+{
+	a[0] = BPF_CORE_READ(r, orig_x0);
+	a[1] = BPF_CORE_READ(r, regs[1]);
+	a[2] = BPF_CORE_READ(r, regs[2]);
+	a[3] = BPF_CORE_READ(r, regs[3]);
+	a[4] = BPF_CORE_READ(r, regs[4]);
+	a[5] = BPF_CORE_READ(r, regs[5]);
+}
+#else
+#error "iotrace's BPF programs are built for x86_64 and arm64 (bpf2go -target amd64,arm64)"
+#endif

@@ -1,0 +1,662 @@
+package annotate
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iotrace/iotrace/internal/event"
+	"github.com/iotrace/iotrace/internal/record"
+	"github.com/iotrace/iotrace/internal/render/text"
+	"github.com/iotrace/iotrace/internal/syscalls"
+	"github.com/iotrace/iotrace/internal/testutil"
+)
+
+var recordFixtures = flag.Bool("record", false, "re-record testdata/*.jsonl from real traced runs (needs root), then rewrite the goldens with -update")
+
+// fixtures are real recordings of workloads (iotrace run W --variant V --all --size 65536),
+// trimmed to start at the workload's marker (prctl PR_SET_NAME "iot:…"): the Go runtime's start
+// before it only makes the files larger.
+var fixtures = []struct {
+	name string
+	args []string
+}{
+	{"fadvise-dontneed-dirty", []string{"fadvise", "--variant", "dontneed-dirty"}},
+	{"aio-native", []string{"aio", "--variant", "native"}},
+	{"aio-native-direct", []string{"aio", "--variant", "native-direct"}},
+	{"epoll-echo", []string{"epoll", "--variant", "echo"}},
+	{"dup-shared-offset", []string{"dup", "--variant", "shared-offset"}},
+	{"mmap-cold", []string{"mmap", "--variant", "cold"}},
+}
+
+// TestReannotate re-annotates recorded runs from what the tracer saw — the recording stripped of
+// everything the annotator added — and compares the timeline with a golden file. A recording has
+// no live /proc to stat, so files in notes are named "inode N" where a live run names the path.
+func TestReannotate(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			path := filepath.Join("testdata", fx.name+".jsonl")
+			if *recordFixtures {
+				recordFixture(t, path, fx.args)
+			}
+			h, recorded := readFixture(t, path)
+			out := reannotate(h, strip(recorded))
+			checkCauses(t, recorded, out)
+
+			var b bytes.Buffer
+			r := text.New(&b, text.Options{})
+			if err := r.Header(h); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range out {
+				if err := r.Event(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Close(nil); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Golden(t, fx.name+".golden", b.Bytes())
+		})
+	}
+}
+
+// recordFixture runs the workload under iotrace and writes its trimmed recording to path.
+func recordFixture(t *testing.T, path string, args []string) {
+	testutil.RequireBPF(t)
+	raw := filepath.Join(t.TempDir(), "run.jsonl")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	full := append([]string{"run"}, args...)
+	full = append(full, "--all", "--size", "65536", "-o", raw, "--format", "jsonl")
+	cmd := exec.CommandContext(ctx, testutil.Binary(t), full...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("iotrace %s: %v\n%s", strings.Join(full, " "), err, stderr.String())
+	}
+	in, err := os.Open(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var out bytes.Buffer
+	sc := bufio.NewScanner(in)
+	sc.Buffer(nil, record.MaxLine)
+	for n, on := 0, false; sc.Scan(); n++ {
+		line := sc.Bytes()
+		if n > 0 && !on {
+			var probe struct {
+				Name    string
+				Decoded map[string]any
+			}
+			if err := json.Unmarshal(line, &probe); err != nil {
+				t.Fatal(err)
+			}
+			name, _ := probe.Decoded["arg2"].(string)
+			on = probe.Name == "prctl" && strings.HasPrefix(name, "iot:")
+		}
+		if n == 0 || on {
+			out.Write(line)
+			out.WriteByte('\n')
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFixture(t *testing.T, path string) (*event.Header, []event.Event) {
+	t.Helper()
+	r, err := record.Open(path)
+	if err != nil {
+		t.Fatalf("%v (record it with go test -run TestReannotate -record -update, as root)", err)
+	}
+	defer r.Close()
+	var events []event.Event
+	for {
+		e, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return r.Header(), events
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+}
+
+// strip returns copies of events as the tracer delivers them to the annotator: without notes,
+// descriptor names and identities, fault placement and sequence numbers, kernel events linked to
+// their syscall by its entry time (SyscallTS) rather than by cause_seq, and in arrival order — a
+// syscall arrives when it returns, after the kernel events raised inside it.
+func strip(events []event.Event) []event.Event {
+	entry := make(map[uint64]uint64) // seq → entry time of each syscall
+	for _, e := range events {
+		if s, ok := e.(*event.Syscall); ok {
+			entry[s.Seq] = s.TS
+		}
+	}
+	out := make([]event.Event, 0, len(events))
+	for _, e := range events {
+		switch x := e.(type) {
+		case *event.Syscall:
+			s := *x
+			s.Seq, s.Notes = 0, nil
+			s.Decoded = nil
+			for _, kv := range x.Decoded {
+				if kv.Key == "ret" || strings.HasSuffix(kv.Key, "_file") {
+					continue
+				}
+				if _, named := x.Decoded.Get(kv.Key + "_file"); named {
+					continue // a descriptor argument the annotator named
+				}
+				s.Decoded = append(s.Decoded, kv)
+			}
+			out = append(out, &s)
+		case *event.Kernel:
+			k := *x
+			k.Seq, k.Notes, k.CauseSeq = 0, nil, 0
+			k.SyscallTS = entry[x.CauseSeq]
+			k.Args = nil
+			for _, kv := range x.Args {
+				if x.Name == "page_fault_user" && (kv.Key == "mapping" || kv.Key == "page" || kv.Key == "write") {
+					continue
+				}
+				k.Args = append(k.Args, kv)
+			}
+			out = append(out, &k)
+		case *event.Process:
+			p := *x
+			p.Seq = 0
+			out = append(out, &p)
+		case *event.Lost:
+			l := *x
+			l.Seq = 0
+			out = append(out, &l)
+		}
+	}
+	arrival := func(e event.Event) uint64 {
+		if s, ok := e.(*event.Syscall); ok {
+			return s.TS + s.Dur
+		}
+		return e.Base().TS
+	}
+	slices.SortStableFunc(out, func(a, b event.Event) int {
+		switch x, y := arrival(a), arrival(b); {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// reannotate runs events through a fresh annotator, as `iotrace show` of a raw stream would.
+func reannotate(h *event.Header, events []event.Event) []event.Event {
+	a := New(syscalls.GoArch(h.Arch))
+	var out []event.Event
+	for _, e := range events {
+		out = append(out, a.Annotate(e)...)
+	}
+	return append(out, a.Flush()...)
+}
+
+// checkCauses checks that re-annotation links every kernel event to the same syscall the live
+// run did: attribution must not depend on anything but the trace.
+func checkCauses(t *testing.T, recorded, annotated []event.Event) {
+	t.Helper()
+	type id struct {
+		ts   uint64
+		tid  uint32
+		name string
+	}
+	cause := func(events []event.Event) map[id]id {
+		calls := make(map[uint64]id)
+		for _, e := range events {
+			if s, ok := e.(*event.Syscall); ok {
+				calls[s.Seq] = id{s.TS, s.TID, s.Name}
+			}
+		}
+		m := make(map[id]id)
+		for _, e := range events {
+			if k, ok := e.(*event.Kernel); ok {
+				m[id{k.TS, k.TID, k.Name}] = calls[k.CauseSeq]
+			}
+		}
+		return m
+	}
+	want, got := cause(recorded), cause(annotated)
+	if !slices.ContainsFunc(recorded, func(e event.Event) bool { k, ok := e.(*event.Kernel); return ok && k.CauseSeq != 0 }) {
+		t.Error("the recording has no kernel event linked to a syscall: nothing to compare")
+	}
+	if len(got) != len(want) {
+		t.Errorf("re-annotation has %d distinct kernel events, the recording %d", len(got), len(want))
+	}
+	var bad int
+	for k, w := range want {
+		if g := got[k]; g != w && bad < 5 {
+			bad++
+			t.Errorf("kernel %s at %d (tid %d): recorded cause %+v, re-annotated %+v", k.name, k.ts, k.tid, w, g)
+		}
+	}
+}
+
+// --- the descriptor table ---
+
+const (
+	fdCWD         = 1<<64 - 100 // AT_FDCWD as the raw argument
+	fDupfd        = 0
+	fDupfdCloexec = 1030
+	fSetfd        = 2
+)
+
+var nextTS uint64
+
+func call(pid uint32, name string, ret int64, args ...any) *event.Syscall {
+	nextTS += 1000
+	s := &event.Syscall{Common: event.Common{TS: nextTS, PID: pid, TID: pid}, Name: name, Ret: ret, Dur: 100}
+	for i := 0; i+1 < len(args); i += 2 {
+		v := args[i+1]
+		switch x := v.(type) {
+		case int:
+			s.Args = append(s.Args, event.Arg{Name: args[i].(string), Value: uint64(x)})
+		case uint64:
+			s.Args = append(s.Args, event.Arg{Name: args[i].(string), Value: x})
+		case string:
+			s.Args = append(s.Args, event.Arg{Name: args[i].(string), Value: 0x1000})
+			s.Decoded = append(s.Decoded, event.Field{Key: args[i].(string), Val: x})
+		}
+	}
+	return s
+}
+
+func openat(pid uint32, fd int64, path string, flags int) *event.Syscall {
+	return call(pid, "openat", fd, "dfd", uint64(fdCWD), "filename", path, "flags", flags, "mode", 0)
+}
+func write(pid uint32, fd int) *event.Syscall {
+	return call(pid, "write", 1, "fd", fd, "buf", 0, "count", 1)
+}
+func closeFD(pid uint32, fd int) *event.Syscall { return call(pid, "close", 0, "fd", fd) }
+func execve(pid uint32) *event.Syscall {
+	return call(pid, "execve", 0, "filename", "/bin/true", "argv", 0, "envp", 0)
+}
+func failed(s *event.Syscall, errno string) *event.Syscall {
+	s.Ret, s.Errno = -9, errno
+	return s
+}
+
+// step is one event and what the annotator must say about it: the open-file identity under
+// decoded key (0: none), the name beside it (checked when set) and the notes.
+type step struct {
+	e     event.Event
+	key   string
+	file  int64
+	name  string
+	notes []string
+}
+
+func TestFDTable(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"open names the descriptor", []step{
+			{e: openat(1, 3, "/a", 0), key: "ret_file", file: 1, name: "/a"},
+			{e: write(1, 3), key: "fd_file", file: 1, name: "/a"},
+			{e: write(1, 4), key: "fd_file"},
+		}},
+		{"a relative path joins the cwd", []step{
+			{e: call(1, "chdir", 0, "filename", "/d")},
+			{e: openat(1, 3, "x", 0), key: "ret_file", file: 1, name: "/d/x"},
+		}},
+		{"dup shares the open file", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: call(1, "dup", 4, "fildes", 3), key: "ret_file", file: 1, name: "/a", notes: []string{"fd 4 and fd 3 share open file #1"}},
+			{e: write(1, 4), key: "fd_file", file: 1},
+		}},
+		{"dup2 onto an open descriptor closes it silently", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: openat(1, 4, "/b", 0)},
+			{e: call(1, "dup2", 4, "oldfd", 3, "newfd", 4), key: "ret_file", file: 1,
+				notes: []string{"fd 4 (/b) was open: dup2 closed it silently", "fd 4 and fd 3 share open file #1"}},
+			{e: write(1, 4), key: "fd_file", file: 1, name: "/a"},
+		}},
+		{"dup2 onto itself changes nothing", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: call(1, "dup2", 3, "oldfd", 3, "newfd", 3), key: "ret_file", file: 1},
+		}},
+		{"a failed dup2 changes nothing", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: openat(1, 4, "/b", 0)},
+			{e: failed(call(1, "dup2", 4, "oldfd", 3, "newfd", 4), "EBADF")},
+			{e: write(1, 4), key: "fd_file", file: 2, name: "/b"},
+		}},
+		{"dup3 O_CLOEXEC: exec closes the duplicate only", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: call(1, "dup3", 5, "oldfd", 3, "newfd", 5, "flags", oCloexec), key: "ret_file", file: 1,
+				notes: []string{"fd 5 and fd 3 share open file #1"}},
+			{e: execve(1), notes: []string{"close-on-exec closed fd 5"}},
+			{e: write(1, 5), key: "fd_file"},
+			{e: write(1, 3), key: "fd_file", file: 1},
+		}},
+		{"open O_CLOEXEC is closed by exec", []step{
+			{e: openat(1, 3, "/a", oCloexec)},
+			{e: openat(1, 4, "/b", oCloexec)},
+			{e: openat(1, 5, "/c", 0)},
+			{e: execve(1), notes: []string{"close-on-exec closed fds 3, 4"}},
+			{e: write(1, 5), key: "fd_file", file: 3, name: "/c"},
+		}},
+		{"fcntl F_DUPFD and F_DUPFD_CLOEXEC", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: call(1, "fcntl", 10, "fd", 3, "cmd", fDupfd, "arg", 10), key: "ret_file", file: 1,
+				notes: []string{"fd 10 and fd 3 share open file #1"}},
+			{e: call(1, "fcntl", 11, "fd", 3, "cmd", fDupfdCloexec, "arg", 10), key: "ret_file", file: 1,
+				notes: []string{"fd 11 and fd 3 share open file #1"}},
+			{e: execve(1), notes: []string{"close-on-exec closed fd 11"}},
+			{e: write(1, 10), key: "fd_file", file: 1},
+		}},
+		{"fcntl F_SETFD sets and clears close-on-exec", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: openat(1, 4, "/b", oCloexec)},
+			{e: call(1, "fcntl", 0, "fd", 3, "cmd", fSetfd, "arg", 1)},
+			{e: call(1, "fcntl", 0, "fd", 4, "cmd", fSetfd, "arg", 0)},
+			{e: execve(1), notes: []string{"close-on-exec closed fd 3"}},
+			{e: write(1, 4), key: "fd_file", file: 2},
+		}},
+		{"close forgets the descriptor, not its duplicate", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: call(1, "dup", 4, "fildes", 3), notes: []string{"fd 4 and fd 3 share open file #1"}},
+			{e: closeFD(1, 3)},
+			{e: write(1, 3), key: "fd_file"},
+			{e: write(1, 4), key: "fd_file", file: 1},
+		}},
+		{"fork copies the table, sharing open files", []step{
+			{e: openat(1, 3, "/a", 0)},
+			{e: &event.Process{Common: event.Common{PID: 1, TID: 1}, Name: "fork", ChildPID: 2, ChildTID: 2}},
+			{e: closeFD(1, 3)},
+			{e: write(2, 3), key: "fd_file", file: 1},
+			{e: write(1, 3), key: "fd_file"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := New("amd64")
+			for i, st := range tt.steps {
+				a.Annotate(st.e)
+				s, ok := st.e.(*event.Syscall)
+				if !ok {
+					continue
+				}
+				if st.key != "" {
+					if got, _ := s.Decoded.Int(st.key); got != st.file {
+						t.Errorf("step %d %s: %s = %d, want %d (decoded %v)", i, s.Name, st.key, got, st.file, s.Decoded)
+					}
+					if got, _ := s.Decoded.Str(strings.TrimSuffix(st.key, "_file")); st.name != "" && got != st.name {
+						t.Errorf("step %d %s: named %q, want %q", i, s.Name, got, st.name)
+					}
+				}
+				if !slices.Equal(s.Notes, st.notes) {
+					t.Errorf("step %d %s: notes %q, want %q", i, s.Name, s.Notes, st.notes)
+				}
+			}
+		})
+	}
+}
+
+// --- the mapping model ---
+
+func TestUnmap(t *testing.T) {
+	const base = 0x10000
+	file := mapping{start: base, end: base + 16*pageSize, path: "/f", pgoff: 4}
+	tests := []struct {
+		name       string
+		start, end uint64
+		want       []mapping
+	}{
+		{"all of it", base, base + 16*pageSize, nil},
+		{"the middle splits it", base + 4*pageSize, base + 8*pageSize, []mapping{
+			{start: base, end: base + 4*pageSize, path: "/f", pgoff: 4},
+			{start: base + 8*pageSize, end: base + 16*pageSize, path: "/f", pgoff: 12},
+		}},
+		{"the head", base - pageSize, base + 2*pageSize, []mapping{
+			{start: base + 2*pageSize, end: base + 16*pageSize, path: "/f", pgoff: 6},
+		}},
+		{"the tail", base + 15*pageSize, base + 32*pageSize, []mapping{
+			{start: base, end: base + 15*pageSize, path: "/f", pgoff: 4},
+		}},
+		{"elsewhere", base + 16*pageSize, base + 20*pageSize, []mapping{file}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProc()
+			p.maps = []mapping{file}
+			p.unmap(tt.start, tt.end)
+			if !slices.Equal(p.maps, tt.want) {
+				t.Errorf("got %+v, want %+v", p.maps, tt.want)
+			}
+		})
+	}
+}
+
+func fault(pid uint32, addr uint64, errorCode int64) *event.Kernel {
+	nextTS += 1000
+	return &event.Kernel{Common: event.Common{TS: nextTS, PID: pid, TID: pid}, Name: "page_fault_user",
+		Args: event.Fields{{Key: "address", Val: int64(addr)}, {Key: "ip", Val: int64(0x401000)}, {Key: "error_code", Val: errorCode}}}
+}
+
+func mmap(pid uint32, ret uint64, length, fd int, off int) *event.Syscall {
+	return call(pid, "mmap", int64(ret), "addr", 0, "len", length, "prot", 1, "flags", 2, "fd", fd, "off", off)
+}
+
+func TestFaultPlacement(t *testing.T) {
+	const at = 0x7f0000000000
+	setup := []event.Event{
+		openat(1, 3, "/data", 0),
+		mmap(1, at, 16*pageSize, 3, 2*pageSize), // file pages 2–17
+		mmap(1, at+0x100000, 3*pageSize+1, -1, 0),
+		call(1, "munmap", 0, "addr", at+4*pageSize, "len", 4*pageSize), // a hole: pages 6–9
+	}
+	tests := []struct {
+		name    string
+		addr    uint64
+		errCode int64
+		mapping string // "" when not placed
+		page    int64
+		write   bool
+	}{
+		{"first page", at, 4, "/data", 2, false},
+		{"inside a page", at + 3*pageSize + 17, 4, "/data", 5, false},
+		{"in the hole", at + 5*pageSize, 4, "", 0, false},
+		{"after the hole", at + 8*pageSize, 6, "/data", 10, true},
+		{"last page", at + 16*pageSize - 1, 4, "/data", 17, false},
+		{"past the end", at + 16*pageSize, 4, "", 0, false},
+		{"anonymous, rounded up length", at + 0x100000 + 3*pageSize, 7, "[anon]", 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := New("amd64")
+			for _, e := range setup {
+				a.Annotate(e)
+			}
+			k := fault(1, tt.addr, tt.errCode)
+			a.Annotate(k)
+			m, _ := k.Args.Str("mapping")
+			page, _ := k.Args.Int("page")
+			_, write := k.Args.Get("write")
+			if m != tt.mapping || page != tt.page || write != tt.write {
+				t.Errorf("fault at %#x: mapping %q page %d write %v, want %q %d %v", tt.addr, m, page, write, tt.mapping, tt.page, tt.write)
+			}
+		})
+	}
+}
+
+// A fault in a child is placed in the mappings it inherited; the parent's later munmap does not
+// change them.
+func TestFaultAfterFork(t *testing.T) {
+	const at = 0x7f0000000000
+	a := New("amd64")
+	for _, e := range []event.Event{
+		openat(1, 3, "/data", 0),
+		mmap(1, at, 4*pageSize, 3, 0),
+		&event.Process{Common: event.Common{PID: 1, TID: 1}, Name: "fork", ChildPID: 2, ChildTID: 2},
+		call(1, "munmap", 0, "addr", at, "len", 4*pageSize),
+	} {
+		a.Annotate(e)
+	}
+	child, parent := fault(2, at+pageSize, 4), fault(1, at+pageSize, 4)
+	a.Annotate(child)
+	a.Annotate(parent)
+	if m, _ := child.Args.Str("mapping"); m != "/data" {
+		t.Errorf("child's fault placed in %q, want /data", m)
+	}
+	if m, ok := parent.Args.Str("mapping"); ok {
+		t.Errorf("parent's fault after munmap placed in %q", m)
+	}
+}
+
+// --- attribution and notes ---
+
+func pageEvent(name string, tid uint32, scTS uint64, ino, index, order int64) *event.Kernel {
+	nextTS += 10
+	return &event.Kernel{Common: event.Common{TS: nextTS, PID: tid, TID: tid}, Name: name, SyscallTS: scTS,
+		Args: event.Fields{{Key: "i_ino", Val: ino}, {Key: "index", Val: index}, {Key: "s_dev", Val: "254:0"}, {Key: "order", Val: order}}}
+}
+
+// Kernel events raised inside a call arrive before it and are emitted right after it, linked.
+func TestAttribution(t *testing.T) {
+	a := New("amd64")
+	a.Annotate(openat(1, 3, "/a", 0))
+	rd := call(1, "read", 4096, "fd", 3, "buf", 0, "count", 4096)
+	k1 := pageEvent("mm_filemap_add_to_page_cache", 1, rd.TS, 7, 0, 0)
+	other := pageEvent("mm_filemap_add_to_page_cache", 2, 0, 7, 1, 0) // another thread, no syscall
+	k2 := pageEvent("mm_filemap_add_to_page_cache", 1, rd.TS, 7, 1, 0)
+	var out []event.Event
+	for _, e := range []event.Event{k1, other, k2, rd} {
+		out = append(out, a.Annotate(e)...)
+	}
+	late := pageEvent("mm_filemap_delete_from_page_cache", 1, rd.TS, 7, 0, 0) // after the call returned
+	out = append(out, a.Annotate(late)...)
+	want := []event.Event{other, rd, k1, k2, late}
+	if !slices.Equal(out, want) {
+		t.Fatalf("emitted %d events in the wrong order", len(out))
+	}
+	for i, e := range out[1:] {
+		if e.Base().Seq != out[0].Base().Seq+uint64(i+1) {
+			t.Errorf("event %d has seq %d after %d", i+1, e.Base().Seq, out[i].Base().Seq)
+		}
+	}
+	for _, k := range []*event.Kernel{k1, k2, late} {
+		if k.CauseSeq != rd.Seq {
+			t.Errorf("%s at %d: cause_seq %d, want the read's %d", k.Name, k.TS, k.CauseSeq, rd.Seq)
+		}
+	}
+	if other.CauseSeq != 0 {
+		t.Errorf("an event outside any syscall got cause_seq %d", other.CauseSeq)
+	}
+	if want := "added 2 pages of inode 7 to the page cache (pages 0–1)"; !slices.Contains(rd.Notes, want) {
+		t.Errorf("read notes %q, want %q", rd.Notes, want)
+	}
+}
+
+func TestNotes(t *testing.T) {
+	const fileIno = 42
+	type kev struct {
+		name         string
+		index, order int64
+	}
+	tests := []struct {
+		name   string
+		arch   string
+		call   *event.Syscall
+		events []kev
+		want   []string
+	}{
+		{"DONTNEED counts pages, not events", "amd64",
+			call(1, "fadvise64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_DONTNEED"),
+			[]kev{{"mm_filemap_delete_from_page_cache", 0, 4}, {"mm_filemap_delete_from_page_cache", 16, 4}},
+			[]string{"DONTNEED evicted 32 pages of inode 42"}},
+		{"DONTNEED that evicts nothing", "amd64",
+			call(1, "fadvise64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_DONTNEED"),
+			nil,
+			[]string{"DONTNEED evicted nothing of /f"}},
+		// arm64 calls it fadvise64_64: the same advice must get the same notes.
+		{"DONTNEED on arm64", "arm64",
+			call(1, "fadvise64_64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_DONTNEED"),
+			[]kev{{"mm_filemap_delete_from_page_cache", 0, 1}},
+			[]string{"DONTNEED evicted 2 pages of inode 42"}},
+		{"WILLNEED reads ahead", "amd64",
+			call(1, "fadvise64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_WILLNEED"),
+			[]kev{{"mm_filemap_add_to_page_cache", 0, 0}, {"mm_filemap_add_to_page_cache", 1, 0}},
+			[]string{"WILLNEED read ahead: 2 pages of inode 42 to the page cache (pages 0–1)"}},
+		{"a write caching what it writes needs no note", "amd64",
+			call(1, "write", 4096, "fd", 3, "buf", 0, "count", 4096),
+			[]kev{{"mm_filemap_add_to_page_cache", 0, 0}},
+			nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := New(tt.arch)
+			a.Annotate(openat(1, 3, "/f", 0))
+			for _, k := range tt.events {
+				a.Annotate(pageEvent(k.name, 1, tt.call.TS, fileIno, k.index, k.order))
+			}
+			a.Annotate(tt.call)
+			if !slices.Equal(tt.call.Notes, tt.want) {
+				t.Errorf("notes %q, want %q", tt.call.Notes, tt.want)
+			}
+		})
+	}
+}
+
+func TestDurText(t *testing.T) {
+	tests := []struct {
+		ns   int64
+		want string
+	}{
+		{999, "999 ns"},
+		{1500, "1.5 µs"},
+		{2_500_000, "2.5 ms"},
+		{1_250_000_000, "1.25 s"},
+		{3_000_000_000, "3.0 s"},
+	}
+	for _, tt := range tests {
+		if got := durText(tt.ns); got != tt.want {
+			t.Errorf("durText(%d) = %q, want %q", tt.ns, got, tt.want)
+		}
+	}
+}
+
+func TestBytesText(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{1000, "1000 bytes"},
+		{4096, "4 KiB"},
+		{1 << 20, "1 MiB"},
+		{3 << 30, "3 GiB"},
+		{1<<20 + 1, "1048577 bytes"},
+	}
+	for _, tt := range tests {
+		if got := bytesText(tt.n); got != tt.want {
+			t.Errorf("bytesText(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
