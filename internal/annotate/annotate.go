@@ -206,7 +206,15 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 		p.mapped(s, path)
 	case "munmap":
 		length := argU("len")
-		p.unmap(argU("addr"), argU("addr")+roundPage(length))
+		for _, m := range p.unmap(argU("addr"), argU("addr")+roundPage(length)) {
+			if n := unmapNote(m); n != "" {
+				s.Notes = append(s.Notes, n)
+			}
+		}
+	case "read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2":
+		if d, ok := p.fds[arg("fd")]; ok {
+			p.fileIO(d.f.ino)
+		}
 	case "fsync", "fdatasync":
 		if ino, ok := s.Decoded.Int("fd_ino"); ok {
 			clear(a.file(uint64(ino)).dirty) // written back: the call returned success

@@ -27,13 +27,13 @@ type fd struct {
 type proc struct {
 	fds  map[int64]fd
 	cwd  string
-	maps []mapping
+	maps []*mapping
 }
 
 func newProc() *proc { return &proc{fds: make(map[int64]fd)} }
 
 func (p *proc) clone() *proc {
-	c := &proc{fds: make(map[int64]fd, len(p.fds)), cwd: p.cwd, maps: append([]mapping(nil), p.maps...)}
+	c := &proc{fds: make(map[int64]fd, len(p.fds)), cwd: p.cwd, maps: cloneMaps(p.maps)}
 	for n, d := range p.fds {
 		c.fds[n] = d
 	}
@@ -99,4 +99,18 @@ func fdCloexec(pid uint32, n int64) bool {
 func (a *Annotator) newFile(path string) *file {
 	a.nextFile++
 	return &file{id: a.nextFile, path: path}
+}
+
+// cloneMaps copies a process's mappings for its fork child.
+func cloneMaps(maps []*mapping) []*mapping {
+	out := make([]*mapping, len(maps))
+	for i, m := range maps {
+		c := *m
+		c.touched = make(map[uint64]bool, len(m.touched))
+		for k, v := range m.touched {
+			c.touched[k] = v
+		}
+		out[i] = &c
+	}
+	return out
 }
