@@ -5,7 +5,7 @@ CLANG ?= clang-14
 BPF_CFLAGS ?= -O2 -g -Wall -Werror
 BIN := bin/iotrace
 # Debian packages the tests and generation need (installed by `make deps` when missing).
-DEPS := clang-14 llvm bpftool libbpf-dev strace gcc qemu-user-static
+DEPS := clang-14 llvm bpftool libbpf-dev strace gcc qemu-user-static chromium
 # Pure-Go packages whose tests also run for arm64 under qemu-user (no BPF, no root).
 ARM64_TEST_PKGS := ./internal/event ./internal/syscalls ./internal/decode ./internal/callfmt \
 	./internal/record ./internal/render/... ./internal/annotate ./internal/iostreams
@@ -55,7 +55,7 @@ deps: ## install the Debian packages tests and generation need, when missing
 	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 fmt: ## gofmt and clang-format

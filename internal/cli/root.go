@@ -75,6 +75,8 @@ Built-in workloads demonstrate scatter/gather, epoll, mmap, fadvise, asynchronou
 		NewCmdTrace(ios, nil),
 		NewCmdShow(ios, nil),
 		NewCmdDoctor(ios, nil),
+		NewCmdExport(ios, nil),
+		NewCmdDiff(ios, nil),
 		newCmdWorkloadChild(ios),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true

@@ -7,15 +7,22 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/iotrace/iotrace/internal/event"
+	"github.com/iotrace/iotrace/internal/filter"
 	"github.com/iotrace/iotrace/internal/iostreams"
+	"github.com/iotrace/iotrace/internal/probe"
 	"github.com/iotrace/iotrace/internal/record"
+	"github.com/iotrace/iotrace/internal/render"
+	"github.com/iotrace/iotrace/internal/render/summary"
 )
 
 // ShowOptions are `iotrace show`'s.
 type ShowOptions struct {
-	IO   *iostreams.IOStreams
-	Out  OutputOptions
-	File string
+	IO          *iostreams.IOStreams
+	Out         OutputOptions
+	Filter      filter.Options
+	SummaryOnly bool
+	File        string
 }
 
 // NewCmdShow builds `iotrace show FILE`.
@@ -23,16 +30,31 @@ func NewCmdShow(ios *iostreams.IOStreams, runF func(*ShowOptions) error) *cobra.
 	opts := &ShowOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "show FILE",
-		Short: "Re-render a recorded timeline (works without root or BPF)",
-		Args:  exactArgs(1, "show needs one recording: iotrace show FILE"),
+		Short: "Re-render a recorded timeline, filtered (works without root or BPF)",
+		Example: `  iotrace show run.jsonl --tid 4243 -e trace=%vectored
+  iotrace show run.jsonl --since 1.5s --until 2s --kernel-events block,sched
+  iotrace show run.jsonl --failed --summary-only`,
+		Args: exactArgs(1, "show needs one recording: iotrace show FILE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.File = args[0]
+			if opts.SummaryOnly && opts.Out.Summary {
+				return flagErrorf("give --summary or --summary-only, not both")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
 			return runShow(opts)
 		},
 	}
+	f := &opts.Filter
+	cmd.Flags().StringSliceVar(&f.TIDs, "tid", nil, "only these threads (`TID`[,TID…]), with the kernel work their calls caused")
+	cmd.Flags().StringSliceVar(&f.PIDs, "pid", nil, "only these processes (`PID`[,PID…])")
+	cmd.Flags().StringArrayVarP(&f.Exprs, "expr", "e", nil, "syscalls to show, as trace takes them: trace=writev,readv, %file, %vectored, …; !negates")
+	cmd.Flags().StringVar(&f.Since, "since", "", "from this `TIME` after the start of tracing (1.5s, 200ms, 0.25)")
+	cmd.Flags().StringVar(&f.Until, "until", "", "up to this `TIME` after the start of tracing")
+	cmd.Flags().BoolVar(&f.Failed, "failed", false, "only syscalls that failed, and the kernel work they caused")
+	cmd.Flags().StringVar(&f.KernelEvents, "kernel-events", "all", "kernel events to keep: all, none, or a `LIST` of groups (filemap, readahead, block, io_uring, writeback, exceptions, sched), names and patterns (mm_filemap_*)")
+	cmd.Flags().BoolVar(&opts.SummaryOnly, "summary-only", false, "print only the summary table of what the filters keep (strace -c)")
 	cmd.Flags().StringVar(&opts.Out.Format, "format", "text", "what stdout shows: text or jsonl")
 	cmd.Flags().BoolVar(&opts.Out.Summary, "summary", false, "print a per-syscall summary table at the end")
 	cmd.Flags().StringVar(&opts.Out.Color, "color", "auto", "colour: auto, always or never (NO_COLOR is honoured)")
@@ -48,14 +70,24 @@ func runShow(opts *ShowOptions) error {
 		return err
 	}
 	defer rd.Close()
-	r, closeFile, err := opts.Out.renderers(opts.IO)
+	opts.Filter.KernelGroups = kernelEventGroups()
+	f, err := filter.New(opts.Filter, rd.Header())
 	if err != nil {
-		return err
+		return &FlagError{Err: err}
 	}
-	defer closeFile()
+	var r render.Renderer = summaryTable{opts.IO.Out}
+	if !opts.SummaryOnly {
+		var closeFile func() error
+		if r, closeFile, err = opts.Out.renderers(opts.IO); err != nil {
+			return err
+		}
+		defer closeFile()
+	}
 	if err := r.Header(rd.Header()); err != nil {
 		return err
 	}
+	var kept summary.Counter
+	kept.Start(rd.Header().StartNS)
 	for {
 		e, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -64,6 +96,10 @@ func runShow(opts *ShowOptions) error {
 		if err != nil {
 			return err
 		}
+		if !f.Keep(e) {
+			continue
+		}
+		kept.Add(e)
 		if err := r.Event(e); err != nil {
 			return err
 		}
@@ -71,7 +107,28 @@ func runShow(opts *ShowOptions) error {
 	for _, w := range rd.Warnings() {
 		fmt.Fprintf(opts.IO.ErrOut, "iotrace: warning: %s\n", w)
 	}
-	return r.Close(rd.Summary())
+	return r.Close(filteredSummary(rd.Summary(), f, &kept))
+}
+
+// kernelEventGroups are the groups --kernel-events takes, as trace has them; "sched" is the
+// off-CPU time its events record as sched_blocked.
+func kernelEventGroups() map[string][]string {
+	groups := map[string][]string{"sched": {"sched_blocked"}}
+	for _, k := range probe.KernelEvents {
+		groups[k.Group] = append(groups[k.Group], k.Names...)
+	}
+	return groups
+}
+
+// filteredSummary is the recording's own summary when nothing was filtered out, else one
+// counted from what was kept; the target's exit status and a cut-short mark carry over.
+func filteredSummary(full *event.Summary, f *filter.Filter, kept *summary.Counter) *event.Summary {
+	if f.IsZero() {
+		return full
+	}
+	s := kept.Summary()
+	s.ExitCode, s.Truncated = full.ExitCode, full.Truncated
+	return s
 }
 
 func exactArgs(n int, msg string) cobra.PositionalArgs {
