@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -117,13 +118,17 @@ type syscallJSON struct {
 
 // ParseLine decodes one JSON Lines record of any kind.
 func ParseLine(line []byte) (Record, error) {
-	var probe struct {
-		Type string `json:"type"`
+	typ, ok := leadingType(line)
+	if !ok {
+		var probe struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(line, &probe); err != nil {
+			return nil, err
+		}
+		typ = probe.Type
 	}
-	if err := json.Unmarshal(line, &probe); err != nil {
-		return nil, err
-	}
-	switch probe.Type {
+	switch typ {
 	case "header":
 		var h Header
 		err := json.Unmarshal(line, &h)
@@ -164,5 +169,20 @@ func ParseLine(line []byte) (Record, error) {
 	case "":
 		return nil, fmt.Errorf("no \"type\" field")
 	}
-	return nil, fmt.Errorf("unknown record type %q", probe.Type)
+	return nil, fmt.Errorf("unknown record type %q", typ)
+}
+
+// leadingType reads the type of a line written by AppendJSON, which puts it first, without a
+// second full parse; other layouts fall back to one.
+func leadingType(line []byte) (string, bool) {
+	const prefix = `{"type":"`
+	if !bytes.HasPrefix(line, []byte(prefix)) {
+		return "", false
+	}
+	rest := line[len(prefix):]
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
 }
