@@ -58,6 +58,9 @@ deps: ## install the Debian packages tests and generation need, when missing
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+bench: build ## tracer overhead vs untraced/strace/bpftrace (and rbref with RBREF=path), start-up, peak RSS, zero-loss rate (root; QUICK=1 for < 2 min)
+	$(GO) run ./cmd/iotrace-bench -iotrace $(BIN) $(if $(QUICK),-quick) $(if $(RBREF),-rbref $(RBREF)) $(BENCH_FLAGS)
+
 fmt: ## gofmt and clang-format
 	gofmt -w $$(git ls-files '*.go')
 

@@ -54,36 +54,37 @@ struct cap_args {
 
 static __noinline __u32 cap_iov(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
 {
-	__u64 uptr = a->uptr, cnt = a->cnt, remain = a->remain;
+	__u64 cnt = a->cnt, remain = a->remain;
 	/* snaplen is read-only data, a constant to the verifier: so is the stride */
 	__u32 stride = sizeof(struct iot_iov) + align8(snaplen < IOT_SNAP_MAX ? snaplen : IOT_SNAP_MAX);
-	__u32 n = 0;
+	struct {
+		__u64 base;
+		__u64 len;
+	} iov[IOT_IOV_MAX];
+	__u32 n = cnt < IOT_IOV_MAX ? cnt : IOT_IOV_MAX;
 
 	c->len = cnt > 0xffffffffULL ? 0xffffffff : cnt;
+	c->n = 0;
+	/* the iovec array in one copy: a user-memory read costs more than its bytes */
+	bound(n, 32);
+	if (!n || n > IOT_IOV_MAX || bpf_probe_read_user(iov, n * sizeof(iov[0]), (void *)a->uptr))
+		return off;
 	for (int i = 0; i < IOT_IOV_MAX; i++) {
-		struct {
-			__u64 base;
-			__u64 len;
-		} iov;
-
-		if (i >= cnt || off > OFF_LIMIT)
+		if (i >= n || off > OFF_LIMIT)
 			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(uptr + i * sizeof(iov))))
-			break;
-		__u64 take = iov.len < remain ? iov.len : remain;
+		__u64 take = iov[i].len < remain ? iov[i].len : remain;
 		__u32 k = clamp_snap(take);
 		bound(k, 512);
-		if (k && bpf_probe_read_user(buf + MASK(off + sizeof(struct iot_iov)), k, (void *)iov.base))
+		if (k && bpf_probe_read_user(buf + MASK(off + sizeof(struct iot_iov)), k, (void *)iov[i].base))
 			k = 0;
 		struct iot_iov *e = (void *)(buf + MASK(off));
-		e->len = iov.len;
+		e->len = iov[i].len;
 		e->caplen = k;
 		e->stride = stride;
 		remain -= take;
 		off += stride;
-		n++;
+		c->n = i + 1;
 	}
-	c->n = n;
 	return off;
 }
 

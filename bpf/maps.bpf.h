@@ -100,8 +100,12 @@ static __always_inline __u64 submit_flags(void)
 {
 	if (!wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									       : BPF_RB_NO_WAKEUP;
+	/* Wake the reader once, as the backlog crosses the threshold (one record is at most
+	 * IOT_REC_MAX): above it the reader is already draining, and every forced wakeup is a
+	 * self-IPI that costs microseconds. */
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	return avail >= wakeup_bytes && avail < wakeup_bytes + IOT_REC_MAX + 8 ? BPF_RB_FORCE_WAKEUP
+										: BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void *reserve(__u64 size)

@@ -42,8 +42,21 @@ func (o *OutputOptions) check(ios *iostreams.IOStreams) error {
 func (o *OutputOptions) renderers(ios *iostreams.IOStreams) (r render.Renderer, closeFile func() error, err error) {
 	var out render.Multi
 	closeFile = func() error { return nil }
+	var file io.Writer
+	if o.Output != "" {
+		f, err := createOutput(o.Output)
+		if err != nil {
+			return nil, nil, err
+		}
+		file, closeFile = f, f.Close
+	}
 	if o.Format == "jsonl" {
-		out = append(out, jsonl.New(ios.Out))
+		w := io.Writer(ios.Out)
+		if file != nil {
+			// the same lines twice: encode once
+			w, file = io.MultiWriter(ios.Out, file), nil
+		}
+		out = append(out, jsonl.New(w))
 		if o.Summary {
 			// stdout is for machines: the table goes to stderr
 			out = append(out, summaryTable{ios.ErrOut})
@@ -51,13 +64,8 @@ func (o *OutputOptions) renderers(ios *iostreams.IOStreams) (r render.Renderer, 
 	} else {
 		out = append(out, text.New(ios.Out, text.Options{Color: ios.ColorEnabled(), Summary: o.Summary, Info: ios.ErrOut, Collapse: o.Collapse}))
 	}
-	if o.Output != "" {
-		f, err := createOutput(o.Output)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, jsonl.New(f))
-		closeFile = f.Close
+	if file != nil {
+		out = append(out, jsonl.New(file))
 	}
 	return out, closeFile, nil
 }

@@ -55,7 +55,7 @@ func NewCmdTrace(ios *iostreams.IOStreams, runF func(*TraceOptions) error) *cobr
 	cmd.Flags().StringArrayVarP(&opts.Exprs, "expr", "e", nil, "syscalls to show, strace-style: trace=writev,readv, %file, %desc, %memory, %network, %process, %vectored, %epoll, %mmap, %fadvise, %aio, %dup; !negates")
 	cmd.Flags().IntVarP(&opts.PID, "pid", "p", 0, "attach to a running process and its threads")
 	cmd.Flags().IntVarP(&opts.Snaplen, "string-limit", "s", 32, fmt.Sprintf("bytes of each buffer and iovec shown (at most %d)", probe.SnapMax))
-	cmd.Flags().IntVar(&opts.RingBytes, "buffer-size", 32<<20, "bytes of the kernel's ring buffer (a power of two, at least 4096): smaller loses events sooner")
+	cmd.Flags().IntVar(&opts.RingBytes, "buffer-size", 16<<20, "bytes of the kernel's ring buffer (a power of two, at least 4096): smaller loses events sooner")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }

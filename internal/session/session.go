@@ -52,7 +52,8 @@ type Options struct {
 }
 
 const (
-	defaultRing   = 32 << 20
+	// 16 MiB: the ring is mapped twice into iotrace, so its size counts double in RSS
+	defaultRing   = 16 << 20
 	defaultWakeup = 256 << 10
 )
 
