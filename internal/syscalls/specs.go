@@ -176,17 +176,23 @@ var ModelSyscalls = []string{
 }
 
 // SpecFor returns what is known of syscall name on arch (nil when nothing is: all arguments are
-// shown as integers). Arch-dependent struct sizes are filled in.
+// shown as integers). Arch-dependent struct sizes are filled in. The result is shared: read it,
+// don't change it.
 func SpecFor(arch, name string) *Spec {
-	s, ok := specs[name]
-	if !ok {
-		return nil
-	}
-	if len(s.Captures) > 0 {
+	return specsByArch[GoArch(arch)][name]
+}
+
+// specsByArch holds each arch's table, built once: the decoder, the annotator and the renderers
+// look a spec up for every call.
+var specsByArch = map[string]map[string]*Spec{"amd64": archSpecs("amd64"), "arm64": archSpecs("arm64")}
+
+func archSpecs(arch string) map[string]*Spec {
+	m := make(map[string]*Spec, len(specs))
+	for name, s := range specs {
 		caps := make([]Capture, len(s.Captures))
 		copy(caps, s.Captures)
 		for i := range caps {
-			if s.Args[caps[i].Arg] == EpollEvent || s.Args[caps[i].Arg] == EpollEvents {
+			if t := s.Args[caps[i].Arg]; t == EpollEvent || t == EpollEvents {
 				caps[i].Size = EpollEventSize(arch)
 				if caps[i].Kind == CapStruct {
 					caps[i].Len = LenFixed
@@ -194,8 +200,9 @@ func SpecFor(arch, name string) *Spec {
 			}
 		}
 		s.Captures = caps
+		m[name] = &s
 	}
-	return &s
+	return m
 }
 
 // ArgType returns the type of argument i of s (Int when s is nil or says nothing).
