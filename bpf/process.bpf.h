@@ -41,6 +41,17 @@ int BPF_PROG(on_exec, struct task_struct *p, int old_pid, struct linux_binprm *b
 	if (!state)
 		return 0;
 	*state = IOT_ACTIVE;
+	/* A thread other than the leader exec'd: it now has the leader's tid, so the execve in
+	 * flight moves with it, or its exit would find nothing to join. */
+	__u32 tid = p->pid, old = old_pid;
+	if (old != tid) {
+		struct inflight *in = bpf_map_lookup_elem(&inflight, &old);
+		if (in) {
+			struct inflight copy = *in;
+			bpf_map_update_elem(&inflight, &tid, &copy, BPF_ANY);
+			bpf_map_delete_elem(&inflight, &old);
+		}
+	}
 	struct iot_exec *e = reserve(sizeof(*e));
 	if (!e)
 		return 0;

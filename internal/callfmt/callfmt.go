@@ -93,12 +93,26 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 		}
 	case syscalls.IOV:
 		writeIOV(b, v, a)
+		writeMore(b, dec, a.Name)
 	case syscalls.Argv:
 		writeList(b, v, func(e any) { writeQuoted(b, e, false) })
 	case syscalls.SockAddr:
 		writeSockAddr(b, v)
 	default:
 		writeValue(b, v)
+		writeMore(b, dec, a.Name)
+	}
+}
+
+// writeMore marks a list cut short by the capture limits, as strace does: [..., ...].
+func writeMore(b *strings.Builder, dec event.Fields, name string) {
+	if n, ok := dec.Int(name + "_more"); ok && n > 0 {
+		s := b.String()
+		if strings.HasSuffix(s, "]") {
+			b.Reset()
+			b.WriteString(s[:len(s)-1])
+			b.WriteString(", ... /* " + strconv.FormatInt(n, 10) + " more */]")
+		}
 	}
 }
 

@@ -163,9 +163,12 @@ func runWorkloads(opts *RunOptions) error {
 		}
 		return &headings{Renderer: r, ios: opts.IO, workloads: opts.workload, tour: opts.Tour, all: opts.All}
 	}
-	return traceWith(opts.IO, &opts.Out, session.Options{
-		Argv: argv, Filter: filter, Snaplen: opts.Snaplen, Notes: notes,
-	}, wrap)
+	sopts := session.Options{Argv: argv, Filter: filter, Snaplen: opts.Snaplen, Notes: notes}
+	if opts.Out.Format == "jsonl" {
+		// stdout carries JSON Lines: the workload narrates on stderr
+		sopts.Stdout = os.Stderr
+	}
+	return traceWith(opts.IO, &opts.Out, sopts, wrap)
 }
 
 // workloadFilter narrows a run to the syscalls its workloads are about, plus the markers.

@@ -27,6 +27,9 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 		if c, slot := captureFor(spec, i, caps); c != nil {
 			if val := d.captured(t, spec.Captures[slot], c, s); val != nil {
 				out = append(out, event.Field{Key: name, Val: val})
+				if more := uncaptured(spec.Captures[slot], c, val); more > 0 {
+					out = append(out, event.Field{Key: name + "_more", Val: more})
+				}
 			}
 		}
 	}
@@ -48,6 +51,22 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 }
 
 var fdinfoSize = int(unsafe.Sizeof(bpf.IotraceIotFdinfo{}))
+
+// uncaptured counts the elements of an array argument past those the BPF side copied (it takes
+// at most 16 iovecs or iocbs, and 768 bytes of an array), so a list is never silently cut.
+func uncaptured(cs syscalls.Capture, c []byte, val any) int64 {
+	switch cs.Kind {
+	case syscalls.CapIOV, syscalls.CapArray, syscalls.CapPtrArr:
+	default:
+		return 0
+	}
+	list, ok := val.([]any)
+	if !ok {
+		return 0
+	}
+	h := (*bpf.IotraceIotCap)(unsafe.Pointer(&c[0]))
+	return max(int64(h.Len)-int64(len(list)), 0)
+}
 
 // devText writes a kernel dev_t as MAJOR:MINOR, as the kernel events do.
 func devText(dev uint32) string {

@@ -46,9 +46,13 @@ func (d *Decoder) exec(raw []byte) (event.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	// exec by a non-leader thread takes over the leader's tid: forget the old one
+	// exec by a non-leader thread takes over the leader's tid: its entry captures move with it
 	if r.OldTid != r.H.Tid {
 		delete(d.comms, r.OldTid)
+		if p, ok := d.pending[r.OldTid]; ok {
+			d.pending[r.H.Tid] = p
+			delete(d.pending, r.OldTid)
+		}
 	}
 	d.comms[r.H.Tid] = cstr(r.Comm[:])
 	return &event.Process{Common: d.common(&r.H), Name: "exec", Filename: cstr(r.Filename[:])}, nil

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,6 +28,14 @@ const gateArg = "__gate"
 // GateFD is the descriptor the gate reads its release byte from (the first of exec.Cmd.ExtraFiles).
 // GateFD is the gate's end of the release pipe: it is closed by the exec, never seen by the command.
 const GateFD = 3
+
+// init pins a gate's main goroutine to the process's main thread: an execve from another thread
+// changes the caller's tid to the leader's mid-call, which splits the traced call in two.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == gateArg {
+		runtime.LockOSThread()
+	}
+}
 
 // MaybeRunGate must be called first thing in main: if this process is a gate, it waits for the
 // release byte and execs the command, and never returns.
