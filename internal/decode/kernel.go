@@ -32,8 +32,15 @@ func (d *Decoder) kernelEvent(raw []byte) (event.Event, error) {
 	}
 	k.Name = f.Name
 	data := r.Data[:min(int(r.Len), len(r.Data))]
+	uring := strings.HasPrefix(f.Name, "io_uring_")
 	for _, fl := range f.Fields {
 		if v, ok := d.kernelField(fl, data); ok {
+			if uring && fl.Name == "opcode" {
+				// the op by name, as io_uring's own op_str (not copied: variable data) says it
+				if n, ok := event.AsInt(v); ok {
+					v = UringOp(uint8(n))
+				}
+			}
 			k.Args = append(k.Args, event.Field{Key: fl.Name, Val: v})
 		}
 	}
