@@ -10,10 +10,10 @@ DEPS := clang-14 llvm bpftool libbpf-dev strace gcc qemu-user-static chromium
 ARM64_TEST_PKGS := ./internal/event ./internal/syscalls ./internal/decode ./internal/callfmt \
 	./internal/record ./internal/render/... ./internal/annotate ./internal/iostreams
 
-.PHONY: help build generate check-generated test test-unit test-arm64 deps tour run bench fmt vet clean
+.PHONY: help build generate check-generated test test-unit test-arm64 test-kernel-6.1 vagrant-tour deps tour run bench fmt vet clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## build bin/iotrace, static (no clang needed: the BPF objects are committed)
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/iotrace
@@ -42,6 +42,12 @@ test-arm64: deps ## the pure-Go unit tests built for arm64 and run under qemu-aa
 				&& echo "ok   $$pkg (arm64)" || { cat $$dir/$$name.log; echo "FAIL $$pkg (arm64)"; exit 1; }; \
 		fi; \
 	done; rm -rf $$dir
+
+test-kernel-6.1: ## the BPF integration tests on Debian 12's kernel 6.1 in a QEMU guest (root; ~5 min)
+	GO=$(GO) .ci/vm/test-kernel.sh
+
+vagrant-tour: ## bring up the Vagrant VM (vagrant/) and run the tour in it (macOS, Windows, Linux hosts)
+	cd vagrant && vagrant up && vagrant ssh -c 'cd /iotrace && sudo make tour'
 
 generate: ## rebuild the BPF objects and Go types (bpf2go, pinned clang) and the syscall tables
 	cd bpf && BPF_CLANG=$(CLANG) BPF_CFLAGS="$(BPF_CFLAGS)" $(GO) generate ./...

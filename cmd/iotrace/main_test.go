@@ -36,7 +36,7 @@ var (
 )
 
 // runTimeout bounds every command a test runs, so a hung trace fails instead of stalling CI.
-const runTimeout = 30 * time.Second
+var runTimeout = testutil.Timeout(30 * time.Second)
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
@@ -62,7 +62,7 @@ func testMain(m *testing.M) int {
 			return 1
 		}
 	}
-	helperBin = os.Getenv("IOTRACE_IOHELPER")
+	helperBin = os.Getenv("IOTRACE_HELPER")
 	if helperBin == "" {
 		helperBin = filepath.Join(dir, "iohelper")
 		if out, err := exec.Command("gcc", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread", "-static",
@@ -391,7 +391,7 @@ func startLoop(t *testing.T, marker string) *loopProc {
 func (p *loopProc) waitLines(t *testing.T, n int64) {
 	t.Helper()
 	target := p.n.Load() + n
-	timer := time.NewTimer(10 * time.Second)
+	timer := time.NewTimer(testutil.Timeout(10 * time.Second))
 	defer timer.Stop()
 	for p.n.Load() < target {
 		select {

@@ -274,7 +274,7 @@ func TestAttachPID(t *testing.T) {
 	}
 	lines := watchLines(stdout)
 	// The first traced marker proves the probes are attached and the pid is followed.
-	lines.waitFor(t, "a traced write of the marker", 20*time.Second, func(line string) bool {
+	lines.waitFor(t, "a traced write of the marker", testutil.Timeout(20*time.Second), func(line string) bool {
 		return strings.Contains(line, `"name":"write"`) && strings.Contains(line, "attach-marker")
 	})
 	progs := bpfProgramsOf(t, cmd.Process.Pid)
@@ -324,7 +324,7 @@ func TestAttachPID(t *testing.T) {
 
 	// Every program iotrace held is gone with it. The kernel drops a program attached through a
 	// BTF tracepoint link only after an RCU grace period, and nothing signals that: poll.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testutil.Timeout(5 * time.Second))
 	for id, name := range progs {
 		for programName(t, id) != "" && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
@@ -364,7 +364,7 @@ func TestUnrelatedProcessInvisible(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, errs := watchLines(stdout), watchLines(stderr)
-	errs.waitFor(t, "the header line on stderr", 20*time.Second, func(line string) bool {
+	errs.waitFor(t, "the header line on stderr", testutil.Timeout(20*time.Second), func(line string) bool {
 		return strings.HasPrefix(line, "iotrace: tracing")
 	})
 	during := startLoop(t, "noise-during")
@@ -372,7 +372,7 @@ func TestUnrelatedProcessInvisible(t *testing.T) {
 	if _, err := stdin.Write([]byte("ping\n")); err != nil {
 		t.Fatal(err)
 	}
-	out.waitFor(t, "cat's echo", 10*time.Second, func(line string) bool { return line == "ping" })
+	out.waitFor(t, "cat's echo", testutil.Timeout(10*time.Second), func(line string) bool { return line == "ping" })
 	before.waitLines(t, 3)
 	during.waitLines(t, 3)
 	stdin.Close()

@@ -21,7 +21,7 @@ import (
 )
 
 // runTimeout bounds one traced run (they take about a second), so a hung one fails the test.
-const runTimeout = 90 * time.Second
+var runTimeout = testutil.Timeout(90 * time.Second)
 
 // run is one `iotrace run` of a workload: the recording it wrote and what reached stdout.
 type run struct {

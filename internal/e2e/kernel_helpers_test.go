@@ -48,7 +48,7 @@ func kRun(t *testing.T, args ...string) *kTrace {
 	testutil.RequireBPF(t)
 	out := filepath.Join(t.TempDir(), "run.jsonl")
 	t.Cleanup(func() { kKeep(t, out) })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout(2*time.Minute))
 	defer cancel()
 	full := append([]string{}, args[0])
 	full = append(full, "-o", out, "--format", "jsonl")

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/iotrace/iotrace/internal/doctor"
 )
@@ -57,4 +59,13 @@ func Golden(t testing.TB, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("output differs from %s (run with -update if the change is intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
+}
+
+// Timeout stretches a test's own time limit by $IOTRACE_TEST_TIMEOUT_SCALE: the run on another
+// kernel happens in an emulated guest, many times slower than this machine.
+func Timeout(d time.Duration) time.Duration {
+	if s, err := strconv.Atoi(os.Getenv("IOTRACE_TEST_TIMEOUT_SCALE")); err == nil && s > 1 {
+		return d * time.Duration(s)
+	}
+	return d
 }
