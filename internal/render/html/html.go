@@ -140,7 +140,7 @@ func (w *Writer) Event(e event.Event) error {
 			}
 		}
 	case *event.Process:
-		it.Kind, it.Name = "p", processText(x)
+		it.Kind, it.Name = "p", callfmt.Process(x)
 	case *event.Lost:
 		it.Kind, it.Name = "l", fmt.Sprintf("%d events lost", x.Count)
 		if x.CPU >= 0 {
@@ -292,27 +292,6 @@ func writeValue(b *strings.Builder, v any) {
 	default:
 		fmt.Fprint(b, x)
 	}
-}
-
-func processText(p *event.Process) string {
-	switch p.Name {
-	case "fork":
-		if p.Thread {
-			return fmt.Sprintf("fork → thread %d", p.ChildTID)
-		}
-		return fmt.Sprintf("fork → child %d", p.ChildPID)
-	case "exec":
-		return strings.TrimSpace("exec " + p.Filename)
-	case "exit":
-		switch {
-		case p.Signal != "":
-			return "killed by " + p.Signal
-		case p.ExitCode != nil:
-			return fmt.Sprintf("exited with %d", *p.ExitCode)
-		}
-		return "exited"
-	}
-	return p.Name
 }
 
 // escapeText escapes s for HTML text content.

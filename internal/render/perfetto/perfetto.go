@@ -316,7 +316,7 @@ func (w *Writer) emit(t *thread, e event.Event) {
 			}
 		}
 	case *event.Process:
-		w.write(&traceEvent{Name: processName(x), Cat: "process", Ph: "i", TS: at(c.TS), PID: c.PID, TID: c.TID, S: "t",
+		w.write(&traceEvent{Name: callfmt.Process(x), Cat: "process", Ph: "i", TS: at(c.TS), PID: c.PID, TID: c.TID, S: "t",
 			Args: processArgs(x)})
 	}
 }
@@ -532,26 +532,6 @@ func appendNotes(f event.Fields, notes []string) event.Fields {
 		list[i] = n
 	}
 	return append(f, event.Field{Key: "notes", Val: list})
-}
-
-func processName(p *event.Process) string {
-	switch p.Name {
-	case "fork":
-		if p.Thread {
-			return fmt.Sprintf("fork → thread %d", p.ChildTID)
-		}
-		return fmt.Sprintf("fork → child %d", p.ChildPID)
-	case "exec":
-		return strings.TrimSpace("exec " + p.Filename)
-	case "exit":
-		switch {
-		case p.Signal != "":
-			return "killed by " + p.Signal
-		case p.ExitCode != nil:
-			return fmt.Sprintf("exit %d", *p.ExitCode)
-		}
-	}
-	return p.Name
 }
 
 func processArgs(p *event.Process) map[string]any {

@@ -253,7 +253,7 @@ func (r *Renderer) event(e event.Event) error {
 		if x.Signal != "" {
 			colour = ansiRed
 		}
-		b = r.paint(b, colour, "+++ "+processText(x)+" +++")
+		b = r.paint(b, colour, "+++ "+callfmt.Process(x)+" +++")
 		b = append(b, '\n')
 	case *event.Lost:
 		b = r.paint(b, ansiYellow, "!!! "+lostText(x)+" !!!")
@@ -409,30 +409,6 @@ func (r *Renderer) paint(b []byte, colour, s string) []byte {
 	b = append(b, colour...)
 	b = append(b, s...)
 	return append(b, ansiReset...)
-}
-
-func processText(p *event.Process) string {
-	switch p.Name {
-	case "fork":
-		if p.Thread {
-			return fmt.Sprintf("fork → thread %d", p.ChildTID)
-		}
-		return fmt.Sprintf("fork → child %d", p.ChildPID)
-	case "exec":
-		if p.Filename == "" {
-			return "exec"
-		}
-		return "exec " + p.Filename
-	case "exit":
-		switch {
-		case p.Signal != "":
-			return "killed by " + p.Signal
-		case p.ExitCode != nil:
-			return fmt.Sprintf("exited with %d", *p.ExitCode)
-		}
-		return "exited"
-	}
-	return p.Name
 }
 
 func lostText(l *event.Lost) string {
