@@ -14,6 +14,7 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 	switch x := e.(type) {
 	case *event.Kernel:
 		a.track(x)
+		a.nameFile(x)
 		if seq, ok := a.recentSyscall(x.TID, x.SyscallTS); ok {
 			// caused by a call already shown (a block request completing after io_submit returned)
 			a.placeFault(x)
@@ -61,6 +62,20 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 		return out
 	}
 	return a.stamp(e)
+}
+
+// nameFile adds the file's name to a kernel event that names an inode the model knows.
+func (a *Annotator) nameFile(k *event.Kernel) {
+	ino, ok := k.Args.Int("i_ino")
+	if !ok {
+		ino, ok = k.Args.Int("ino")
+	}
+	if !ok {
+		return
+	}
+	if fi, known := a.inodes[uint64(ino)]; known && fi.path != "" {
+		k.Args = setField(k.Args, "file", fi.path)
+	}
 }
 
 // Flush returns every held event (at the end of a run).

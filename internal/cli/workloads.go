@@ -102,6 +102,9 @@ func NewCmdTour(ios *iostreams.IOStreams, runF func(*RunOptions) error) *cobra.C
 		},
 	}
 	addWorkloadFlags(cmd, opts)
+	// the tour ends with what the kernel did, summed up
+	_ = cmd.Flags().Set("summary", "true")
+	cmd.Flags().Lookup("summary").DefValue = "true"
 	return cmd
 }
 

@@ -64,8 +64,25 @@ func kRun(t *testing.T, args ...string) *kTrace {
 	if tr.summary == nil || tr.summary.Truncated {
 		t.Fatalf("iotrace %s: the recording has no summary", strings.Join(full, " "))
 	}
-	if tr.summary.Lost > 0 {
-		t.Fatalf("iotrace %s lost %d events: the facts below need a complete trace", strings.Join(full, " "), tr.summary.Lost)
+	// Records the ring could not take are real losses of this trace: the facts below need them
+	// all. Recursion misses (CPU -1) are counted per program across the whole machine — mostly
+	// other processes' events raised while one of iotrace's programs ran — so they are logged;
+	// a fact they did cost fails on its own.
+	var ring, nested uint64
+	for _, e := range tr.events {
+		if l, ok := e.(*event.Lost); ok {
+			if l.CPU < 0 {
+				nested += l.Count
+			} else {
+				ring += l.Count
+			}
+		}
+	}
+	if ring > 0 {
+		t.Fatalf("iotrace %s lost %d records: the facts below need a complete trace", strings.Join(full, " "), ring)
+	}
+	if nested > 0 {
+		t.Logf("iotrace %s: %d events missed by BPF programs already running on their CPU", strings.Join(full, " "), nested)
 	}
 	return tr
 }

@@ -136,11 +136,30 @@ type SyscallStat struct {
 	TotalNS uint64 `json:"total_ns"`
 }
 
+// KernelStat sums one kind of kernel event: how often, the pages, bytes and time off CPU it
+// involved, and per file or mapping.
+type KernelStat struct {
+	Name     string     `json:"name"`
+	Events   uint64     `json:"events"`
+	Pages    int64      `json:"pages,omitempty"`
+	Bytes    int64      `json:"bytes,omitempty"`
+	OffCPUNS int64      `json:"off_cpu_ns,omitempty"`
+	By       []KeyCount `json:"by,omitempty"` // per file or mapping, most events first
+}
+
+// KeyCount is one file's or mapping's share of a KernelStat.
+type KeyCount struct {
+	Key    string `json:"key"`
+	Events uint64 `json:"events"`
+	Pages  int64  `json:"pages,omitempty"`
+}
+
 // Summary is the last line of a recording.
 type Summary struct {
 	Events   uint64        `json:"events"`
 	Lost     uint64        `json:"lost"`
 	Syscalls []SyscallStat `json:"syscalls"`
+	Kernel   []KernelStat  `json:"kernel,omitempty"`
 	// ExitCode is the target's exit status as iotrace exits with it.
 	ExitCode   *int   `json:"exit_code,omitempty"`
 	DurationNS uint64 `json:"duration_ns"`

@@ -62,6 +62,7 @@ func Write(w io.Writer, s *event.Summary) error {
 	if s.Truncated {
 		fmt.Fprint(bw, "(the recording was cut short: counted from the events it holds)\n")
 	}
+	writeKernel(bw, s.Kernel)
 	return bw.Flush()
 }
 
@@ -84,6 +85,7 @@ func writeRow(w io.Writer, pct float64, r event.SyscallStat, name string) {
 type Counter struct {
 	events, lost uint64
 	stats        map[string]*event.SyscallStat
+	kernel       map[string]*kernelAcc
 	start, end   uint64
 	started      bool
 }
@@ -120,6 +122,8 @@ func (c *Counter) Add(e event.Event) {
 		end += x.Dur
 	case *event.Lost:
 		c.lost += x.Count
+	case *event.Kernel:
+		c.addKernel(x)
 	}
 	if end > c.end {
 		c.end = end
@@ -134,6 +138,7 @@ func (c *Counter) Summary() *event.Summary {
 		s.Syscalls = append(s.Syscalls, *st)
 	}
 	sort.Slice(s.Syscalls, func(i, j int) bool { return s.Syscalls[i].Name < s.Syscalls[j].Name })
+	s.Kernel = c.kernelStats()
 	if c.end > c.start {
 		s.DurationNS = c.end - c.start
 	}

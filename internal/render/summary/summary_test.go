@@ -111,7 +111,7 @@ func TestCounter(t *testing.T) {
 			want: event.Summary{Events: 6, Lost: 7, DurationNS: 330, Syscalls: []event.SyscallStat{
 				{Name: "read", Calls: 2, Errors: 1, TotalNS: 50},
 				{Name: "writev", Calls: 1, TotalNS: 50},
-			}},
+			}, Kernel: []event.KernelStat{{Name: "mm_filemap_add_to_page_cache", Events: 1, Pages: 1}}},
 		},
 		{
 			name:   "duration from the first event without Start",
@@ -134,5 +134,39 @@ func TestCounter(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
 			}
 		})
+	}
+}
+
+// TestKernelEffects sums kernel events per kind: pages by folio order, bytes, time off CPU, and
+// the files or mappings most affected.
+func TestKernelEffects(t *testing.T) {
+	var c Counter
+	add := func(name string, args event.Fields) {
+		c.Add(&event.Kernel{Common: event.Common{TS: 10}, Name: name, Args: args})
+	}
+	add("mm_filemap_add_to_page_cache", event.Fields{{Key: "order", Val: int64(4)}, {Key: "file", Val: "/a"}})
+	add("mm_filemap_add_to_page_cache", event.Fields{{Key: "order", Val: int64(0)}, {Key: "file", Val: "/b"}})
+	add("mm_filemap_add_to_page_cache", event.Fields{{Key: "order", Val: int64(2)}, {Key: "file", Val: "/a"}})
+	add("block_rq_issue", event.Fields{{Key: "bytes", Val: int64(4096)}})
+	add("sched_blocked", event.Fields{{Key: "off_cpu_ns", Val: int64(1500)}})
+	add("page_fault_user", event.Fields{{Key: "mapping", Val: "[anon]"}})
+	got := c.Summary().Kernel
+	want := []event.KernelStat{
+		{Name: "block_rq_issue", Events: 1, Bytes: 4096},
+		{Name: "mm_filemap_add_to_page_cache", Events: 3, Pages: 21, By: []event.KeyCount{{Key: "/a", Events: 2, Pages: 20}, {Key: "/b", Events: 1, Pages: 1}}},
+		{Name: "page_fault_user", Events: 1, Pages: 1, By: []event.KeyCount{{Key: "[anon]", Events: 1, Pages: 1}}},
+		{Name: "sched_blocked", Events: 1, OffCPUNS: 1500},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("kernel effects\n got %+v\nwant %+v", got, want)
+	}
+	var out strings.Builder
+	if err := Write(&out, c.Summary()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"kernel effect", "mm_filemap_add_to_page_cache", "/a ×2, /b ×1", "0.000002"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("the table lacks %q:\n%s", s, out.String())
+		}
 	}
 }
