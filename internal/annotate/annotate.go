@@ -185,6 +185,12 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 				d.f.path = "socket:" + t
 			}
 		}
+	case "epoll_ctl":
+		a.epollCtl(p, s)
+	case "epoll_wait", "epoll_pwait", "epoll_pwait2":
+		a.epollReady(p, s)
+	case "io_setup", "io_destroy", "io_submit", "io_getevents", "io_pgetevents":
+		a.aio(p, s)
 	case "epoll_create", "epoll_create1":
 		a.open(p, s, ret, "anon_inode:[eventpoll]", argU("flags")&oCloexec != 0)
 	case "io_uring_setup":

@@ -16,6 +16,8 @@ type file struct {
 	path   string
 	ino    uint64 // 0 when unknown (not a regular file)
 	direct bool   // opened with O_DIRECT
+	// interest is the interest list, when this is an epoll instance.
+	interest interest
 }
 
 type fd struct {
@@ -28,12 +30,14 @@ type proc struct {
 	fds  map[int64]fd
 	cwd  string
 	maps []*mapping
+	aio  map[string]*aioContext // by context id
 }
 
-func newProc() *proc { return &proc{fds: make(map[int64]fd)} }
+func newProc() *proc { return &proc{fds: make(map[int64]fd), aio: map[string]*aioContext{}} }
 
 func (p *proc) clone() *proc {
-	c := &proc{fds: make(map[int64]fd, len(p.fds)), cwd: p.cwd, maps: cloneMaps(p.maps)}
+	// AIO contexts are not inherited across fork
+	c := &proc{fds: make(map[int64]fd, len(p.fds)), cwd: p.cwd, maps: cloneMaps(p.maps), aio: map[string]*aioContext{}}
 	for n, d := range p.fds {
 		c.fds[n] = d
 	}
