@@ -33,7 +33,8 @@ var (
 		&event.Lost{Common: event.Common{Seq: 5, TS: 1_000_050_000}, Count: 7, CPU: 1, Reason: "ring buffer full"},
 	}
 	sum = &event.Summary{Events: 5, Lost: 7, ExitCode: &zero, DurationNS: 50_000, Syscalls: []event.SyscallStat{
-		{Name: "openat", Calls: 1, TotalNS: 4_000}, {Name: "read", Calls: 1, Errors: 1, TotalNS: 2_000}}}
+		{Name: "openat", Calls: 1, TotalNS: 4_000}, {Name: "read", Calls: 1, Errors: 1, TotalNS: 2_000}},
+		Kernel: []event.KernelStat{{Name: "mm_filemap_add_to_page_cache", Events: 1, Pages: 1}}}
 )
 
 // recording renders the fixture with the jsonl renderer: what `iotrace trace -o` writes.
