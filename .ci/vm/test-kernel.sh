@@ -88,9 +88,8 @@ while read -r dir name; do
   [ -n "\$dir" ] || continue
   echo "== \$dir"
   start=\$SECONDS
-  # One test at a time: the guest is emulated on 2 vCPUs. The strace comparison is left to the
-  # host: under strace, the emulated 6.1 guest stalls in syscall_trace_enter (soft lockups seen
-  # in TestAgainstStrace, with and without other tests running).
+  # One test at a time: the guest is emulated. The strace comparison is left to the host (it
+  # depends on the host's strace, not on the kernel, and is slow under emulation).
   (cd "\$ROOT/\$dir" && "\$ROOT/$OUT/\$name.test" -test.v -test.count=1 -test.parallel=1 -test.skip=TestAgainstStrace \\
     -test.timeout=$TEST_TIMEOUT$run_arg) 2>&1 | tee "/tmp/\$name.log"
   rc=\${PIPESTATUS[0]}
