@@ -195,6 +195,9 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 		a.open(p, s, ret, "anon_inode:[eventpoll]", argU("flags")&oCloexec != 0)
 	case "io_uring_setup":
 		a.open(p, s, ret, "anon_inode:[io_uring]", true) // io_uring fds are always O_CLOEXEC
+		a.uringSetup(p, s)
+	case "io_uring_enter":
+		a.uringEnter(p, s)
 	case "eventfd2":
 		a.open(p, s, ret, "anon_inode:[eventfd]", argU("flags")&oCloexec != 0)
 	case "execve", "execveat":

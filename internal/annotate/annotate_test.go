@@ -669,3 +669,35 @@ func TestBytesText(t *testing.T) {
 		}
 	}
 }
+
+// TestQueues: the interest list an epoll instance holds after each epoll_ctl, the ready list
+// named against it, and an io_uring's size and what each enter did with it.
+func TestQueues(t *testing.T) {
+	a := New("amd64")
+	a.Annotate(call(1, "epoll_create1", 7, "flags", 0))
+	a.Annotate(openat(1, 5, "/in", 0))
+	ctl := call(1, "epoll_ctl", 0, "epfd", 7, "op", 1, "fd", 5, "event", 0)
+	ctl.Decoded = event.Fields{{Key: "op", Val: "EPOLL_CTL_ADD"}, {Key: "event", Val: event.Fields{{Key: "events", Val: "EPOLLIN|EPOLLET"}, {Key: "data", Val: int64(5)}}}}
+	a.Annotate(ctl)
+	wait := call(1, "epoll_wait", 1, "epfd", 7, "events", 0, "maxevents", 8, "timeout", 0)
+	wait.Decoded = event.Fields{{Key: "events", Val: []any{event.Fields{{Key: "events", Val: "EPOLLIN"}, {Key: "data", Val: int64(5)}}}}}
+	a.Annotate(wait)
+	setup := call(1, "io_uring_setup", 9, "entries", 4, "params", 0)
+	setup.Decoded = event.Fields{{Key: "params", Val: event.Fields{{Key: "sq_entries", Val: int64(4)}, {Key: "cq_entries", Val: int64(8)}, {Key: "flags", Val: "IORING_SETUP_SQPOLL"}}}}
+	a.Annotate(setup)
+	enter := call(1, "io_uring_enter", 4, "fd", 9, "to_submit", 4, "min_complete", 4, "flags", 1, "argp", 0, "argsz", 0)
+	a.Annotate(enter)
+	for _, tt := range []struct {
+		s    *event.Syscall
+		want string
+	}{
+		{ctl, "interest list of epoll #1: 1 fd: 5</in> EPOLLIN|EPOLLET"},
+		{wait, "ready: 5</in> EPOLLIN (1 of 1 watched)"},
+		{setup, "io_uring #3: 4 SQ and 8 CQ entries; a kernel thread polls the SQ, so submissions need no syscall"},
+		{enter, "io_uring #3: 4 submitted of 4 asked, waited for 4 completions"},
+	} {
+		if !slices.Contains(tt.s.Notes, tt.want) {
+			t.Errorf("%s notes = %q, want %q", tt.s.Name, tt.s.Notes, tt.want)
+		}
+	}
+}

@@ -18,6 +18,8 @@ type file struct {
 	direct bool   // opened with O_DIRECT
 	// interest is the interest list, when this is an epoll instance.
 	interest interest
+	// ring is the io_uring instance, when this is one.
+	ring *ring
 }
 
 type fd struct {

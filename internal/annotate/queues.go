@@ -126,3 +126,43 @@ func argOf(s *event.Syscall, name string) uint64 {
 }
 
 func hexID(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
+
+// ring is an io_uring instance, as io_uring_setup sized it.
+type ring struct {
+	sq, cq int64
+	sqpoll bool
+}
+
+// uringSetup records the ring behind the new descriptor.
+func (a *Annotator) uringSetup(p *proc, s *event.Syscall) {
+	d, ok := p.fds[s.Ret]
+	if !ok {
+		return
+	}
+	params, _ := s.Decoded.Get("params")
+	f, _ := params.(event.Fields)
+	sq, _ := f.Int("sq_entries")
+	cq, _ := f.Int("cq_entries")
+	flags, _ := f.Str("flags")
+	d.f.ring = &ring{sq: sq, cq: cq, sqpoll: strings.Contains(flags, "IORING_SETUP_SQPOLL")}
+	s.Notes = append(s.Notes, "io_uring #"+strconv.Itoa(d.f.id)+": "+d.f.ring.text())
+}
+
+func (r *ring) text() string {
+	t := fmt.Sprintf("%d SQ and %d CQ entries", r.sq, r.cq)
+	if r.sqpoll {
+		t += "; a kernel thread polls the SQ, so submissions need no syscall"
+	}
+	return t
+}
+
+// uringEnter says which ring a call drove and what it asked of it.
+func (a *Annotator) uringEnter(p *proc, s *event.Syscall) {
+	d, ok := p.fds[int64(int32(argOf(s, "fd")))]
+	if !ok || d.f.ring == nil || s.Failed() {
+		return
+	}
+	submit, wait := argOf(s, "to_submit"), argOf(s, "min_complete")
+	s.Notes = append(s.Notes, fmt.Sprintf("io_uring #%d: %d submitted of %d asked, waited for %d completions",
+		d.f.id, s.Ret, submit, wait))
+}
