@@ -424,6 +424,7 @@ func kCheckEpoll(t *testing.T, tr *kTrace) int {
 	var checked int
 	for _, w := range waits {
 		var waker int64
+		var kthread string
 		for _, k := range tr.kCaused(w.Seq, "sched_blocked") {
 			off, _ := k.Args.Int("off_cpu_ns")
 			if off <= 0 {
@@ -431,12 +432,25 @@ func kCheckEpoll(t *testing.T, tr *kTrace) int {
 			}
 			if tid, ok := k.Args.Int("waker_tid"); ok {
 				waker = tid
+				kthread = ""
+				if _, ok := k.Args.Get("waker_kthread"); ok {
+					kthread, _ = k.Args.Str("waker_comm")
+				}
 			}
 		}
 		if waker == 0 {
 			continue
 		}
 		checked++
+		if kthread != "" {
+			// the loopback wakeup ran in a kernel thread (ksoftirqd when softirqs are deferred,
+			// as on a slow or busy machine): the note must name that thread
+			want := "woken by kernel thread " + kthread
+			if _, ok := kNote(w, regexp.MustCompile(`^blocked .+ in `+w.Name+`, `+regexp.QuoteMeta(want)+`$`)); !ok {
+				t.Errorf("%s (seq %d) was woken by kernel thread %s, but no note says so: %q", w.Name, w.Seq, kthread, w.Notes)
+			}
+			continue
+		}
 		re := regexp.MustCompile(`^blocked .+ in ` + w.Name + `, woken by tid (\d+)`)
 		m, ok := kNote(w, re)
 		if !ok {
