@@ -974,8 +974,14 @@ func TestPollVsEpoll(t *testing.T) {
 	waitGrowth := float64(got[large].wait) / float64(got[small].wait)
 	t.Logf("poll: %d ns over %d fds, %d ns over %d (%.1f×); epoll wait: %d ns, %d ns (%.1f×)",
 		got[small].poll, small, got[large].poll, large, pollGrowth, got[small].wait, got[large].wait, waitGrowth)
-	if pollGrowth < 3 || waitGrowth >= 3 {
-		t.Errorf("with 10× the fds poll took %.1f× as long and the epoll wait %.1f×; want poll ≥ 3× and the epoll wait < 3×", pollGrowth, waitGrowth)
+	// poll scans every fd: the 900 more add time; epoll_wait reads a ready list: they add
+	// (next to) none. Judged on the time added, not the ratio alone: under emulation (the run on
+	// another kernel) a call's fixed cost is large and flattens the ratios.
+	pollAdded := int64(got[large].poll) - int64(got[small].poll)
+	waitAdded := max(int64(got[large].wait)-int64(got[small].wait), 0)
+	if pollGrowth < 1.5 || pollAdded <= 10*waitAdded || waitGrowth >= 3 {
+		t.Errorf("with 10× the fds poll took %.1f× as long (+%d ns) and the epoll wait %.1f× (+%d ns); want poll ≥ 1.5× adding over 10× what epoll_wait adds, and epoll_wait < 3×",
+			pollGrowth, pollAdded, waitGrowth, waitAdded)
 	}
 }
 
