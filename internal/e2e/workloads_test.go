@@ -948,6 +948,11 @@ func checkDup2Close(t *testing.T, r *run, tl timeline) {
 // These are kernel facts, so the margin is wide (3×). The test is not parallel: it compares
 // durations, and runs alone after TestWorkloads. Its runs keep the default narrowed syscall set.
 func TestPollVsEpoll(t *testing.T) {
+	if testutil.Timeout(1) > 1 {
+		// an emulated guest (the run on another kernel): its timings are noise of the emulation,
+		// so this comparison of durations runs on the host, where CI runs it too
+		t.Skip("durations in an emulated guest do not measure the kernel: compared on the host run")
+	}
 	// Each run makes one call of each; the median of three runs per count keeps one interrupted
 	// microsecond-long epoll wait from deciding the result.
 	const small, large, runs = 100, 1000, 3
