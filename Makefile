@@ -10,10 +10,10 @@ DEPS := clang-14 llvm bpftool libbpf-dev strace gcc qemu-user-static chromium
 ARM64_TEST_PKGS := ./internal/event ./internal/syscalls ./internal/decode ./internal/callfmt \
 	./internal/record ./internal/render/... ./internal/annotate ./internal/iostreams
 
-.PHONY: help build generate check-generated test test-unit test-arm64 test-kernel-6.1 vagrant-tour deps tour run bench fmt vet clean
+.PHONY: help build generate check-generated test test-unit test-arm64 test-kernel-6.1 test-kernel-5.15 test-kernel-6.8 test-kernel-5.10 test-kernel-6.1-arm64 vagrant-tour deps tour run bench fmt vet clean
 
 help: ## list the targets
-	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9. %-]+:.*## ' $(MAKEFILE_LIST) | sed 's/: test-kernel-%:/:/' | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## build bin/iotrace, static (no clang needed: the BPF objects are committed)
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/iotrace
@@ -43,8 +43,11 @@ test-arm64: deps ## the pure-Go unit tests built for arm64 and run under qemu-aa
 		fi; \
 	done; rm -rf $$dir
 
-test-kernel-6.1: ## the BPF integration tests on Debian 12's kernel 6.1 in a QEMU guest (root; ~5 min)
-	GO=$(GO) .ci/vm/test-kernel.sh
+test-kernel-6.1: ## doctor, the tour and the BPF integration tests on Debian 12's kernel 6.1 in a QEMU guest (root; ~8 min)
+	GO=$(GO) .ci/vm/test-kernel.sh 6.1
+
+test-kernel-5.15 test-kernel-6.8 test-kernel-5.10 test-kernel-6.1-arm64: test-kernel-%: ## the same on Ubuntu 22.04's 5.15, Ubuntu 24.04's 6.8, Debian 12's arm64 6.1 (qemu-system-aarch64); on 5.10 that both refuse in one sentence
+	GO=$(GO) .ci/vm/test-kernel.sh $*
 
 vagrant-tour: ## bring up the Vagrant VM (vagrant/) and run the tour in it (macOS, Windows, Linux hosts)
 	cd vagrant && vagrant up && vagrant ssh -c 'cd /iotrace && sudo make tour'

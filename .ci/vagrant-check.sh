@@ -89,6 +89,12 @@ chmod +x "$WORK/vbox/VBoxManage"
   if IOTRACE_VAGRANT_ARCH=sparc vagrant validate --ignore-provider >/dev/null 2>&1; then
     die "the Vagrantfile accepted IOTRACE_VAGRANT_ARCH=sparc"
   fi
+  # a memory size with a unit is refused in one sentence, not a Ruby backtrace
+  if out=$(IOTRACE_VAGRANT_MEM=4g vagrant validate --ignore-provider 2>&1); then
+    die "the Vagrantfile accepted IOTRACE_VAGRANT_MEM=4g"
+  fi
+  grep -q 'IOTRACE_VAGRANT_MEM=4g is not a number of MiB' <<<"$out" || die "IOTRACE_VAGRANT_MEM=4g: $out"
+  if grep -q '\.rb:[0-9]' <<<"$out"; then die "IOTRACE_VAGRANT_MEM=4g printed a backtrace: $out"; fi
 )
 
 # --- 3. provisioning in a fresh Debian 12 root ---------------------------------------------------

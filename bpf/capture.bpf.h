@@ -52,15 +52,11 @@ struct cap_args {
 	__u32 pad;
 };
 
-static __noinline __u32 cap_iov(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
+static __noinline __u32 cap_iov(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a, struct uiov *iov)
 {
 	__u64 cnt = a->cnt, remain = a->remain;
 	/* snaplen is read-only data, a constant to the verifier: so is the stride */
 	__u32 stride = sizeof(struct iot_iov) + align8(snaplen < IOT_SNAP_MAX ? snaplen : IOT_SNAP_MAX);
-	struct {
-		__u64 base;
-		__u64 len;
-	} iov[IOT_IOV_MAX];
 	__u32 n = cnt < IOT_IOV_MAX ? cnt : IOT_IOV_MAX;
 
 	c->len = cnt > 0xffffffffULL ? 0xffffffff : cnt;
@@ -75,11 +71,16 @@ static __noinline __u32 cap_iov(__u8 *buf, __u32 off, struct iot_cap *c, struct 
 		__u64 take = iov[i].len < remain ? iov[i].len : remain;
 		__u32 k = clamp_snap(take);
 		bound(k, 512);
-		if (k && bpf_probe_read_user(buf + MASK(off + sizeof(struct iot_iov)), k, (void *)iov[i].base))
-			k = 0;
+		__u32 caplen = k;
+		if (k && bpf_probe_read_user(buf + MASK(off + sizeof(struct iot_iov)), k, (void *)iov[i].base)) {
+			/* unreadable: the address in place of the bytes, as strace shows it (k >= 1 means
+			 * the stride has room for 8 bytes) */
+			*(__u64 *)(buf + MASK(off + sizeof(struct iot_iov))) = iov[i].base;
+			caplen = IOT_IOV_FAULT;
+		}
 		struct iot_iov *e = (void *)(buf + MASK(off));
 		e->len = iov[i].len;
-		e->caplen = k;
+		e->caplen = caplen;
 		e->stride = stride;
 		remain -= take;
 		off += stride;
@@ -169,10 +170,26 @@ static __noinline __u32 cap_fdinfo(__u8 *buf, __u32 off, struct iot_cap *c, stru
 	return off + sizeof(*e);
 }
 
-/* take_capture appends capture `slot` described by s at off and returns the new end. */
-static __always_inline __u32 take_capture(__u8 *buf, __u32 off, const struct iot_cap_spec *s, __u32 slot,
-					  const __u64 *args, __s64 ret)
+/* What one capture works from: the call's arguments and result, and where in the record it
+ * goes. Passed by pointer: a BPF function takes at most five arguments. */
+struct cap_call {
+	__u64 args[6];
+	__s64 ret;
+	__u32 off;
+	__u32 slot;
+};
+
+/* take_capture appends capture cc->slot, described by s, at cc->off in the record being assembled
+ * in sc, and returns the new end. It is a global function: the verifier checks it once, on its
+ * own, instead of once for every state of every caller (which made loading slow). */
+__attribute__((noinline)) __u32 take_capture(struct scratch *sc, const struct iot_cap_spec *s, const struct cap_call *cc)
 {
+	if (!sc || !s || !cc)
+		return 0;
+	__u8 *buf = sc->buf;
+	__u32 off = cc->off, slot = cc->slot;
+	const __u64 *args = cc->args;
+	__s64 ret = cc->ret;
 	__u32 a = s->arg;
 	__u32 k, size;
 	__u64 want, cnt;
@@ -214,12 +231,13 @@ static __always_inline __u32 take_capture(__u8 *buf, __u32 off, const struct iot
 		c->len = want > 0xffffffffULL ? 0xffffffff : want;
 		return off + align8(k);
 	case IOT_CAP_STR:
-		r = bpf_probe_read_user_str(dst, IOT_STR_MAX, (void *)uptr);
+		r = bpf_probe_read_user_str(dst, IOT_PATH_MAX, (void *)uptr);
 		k = r > 0 ? r - 1 : 0;
-		if (k > IOT_STR_MAX)
-			k = IOT_STR_MAX;
+		if (k > IOT_PATH_MAX)
+			k = IOT_PATH_MAX;
 		c->n = k;
-		c->len = k;
+		/* a full buffer may be a longer string cut: len > n says it was (or may have been) */
+		c->len = r == IOT_PATH_MAX ? k + 1 : k;
 		return off + align8(k);
 	case IOT_CAP_STRUCT:
 		size = s->size;
@@ -234,8 +252,8 @@ static __always_inline __u32 take_capture(__u8 *buf, __u32 off, const struct iot
 	case IOT_CAP_IOV:
 		ca.uptr = uptr;
 		ca.cnt = cap_len(s, args, ret);
-		ca.remain = s->at_exit ? (ret > 0 ? ret : 0) : ~0ULL;
-		return cap_iov(buf, off, c, &ca);
+		ca.remain = s->at_exit && !s->input ? (ret > 0 ? ret : 0) : ~0ULL;
+		return cap_iov(buf, off, c, &ca, sc->iov);
 	case IOT_CAP_ARRAY:
 		size = s->size;
 		if (!size)

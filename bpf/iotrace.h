@@ -7,13 +7,17 @@
 
 #define IOT_NR_MAX 1024      /* syscall numbers below this are traced (both arches stay < 500) */
 #define IOT_SNAP_MAX 256     /* most bytes captured of one buffer or iovec (-s is clamped to it) */
-#define IOT_STR_MAX 256      /* most bytes of a path */
+#define IOT_STR_MAX 256      /* most bytes of exec's filename record */
+#define IOT_PATH_MAX 1024    /* most bytes of a path argument; a longer one is cut, and says so */
 #define IOT_IOV_MAX 16       /* iovecs captured per call; the count is always complete */
 #define IOT_ARR_BYTES 768    /* most bytes of an array capture (epoll events, io_events) */
 #define IOT_PTRS_MAX 16      /* iocbs captured per io_submit */
 #define IOT_STRUCT_MAX 128   /* largest struct capture (io_uring_params is 120) */
 #define IOT_ARGV_MAX 8       /* argv strings captured per execve */
 #define IOT_ARGV_STR 64      /* bytes of each argv string */
+/* iot_kernel.id of user page faults from the software perf event (no tracepoint has it: the
+ * kernel gives event ids below TRACE_EVENT_TYPE_MAX, 0xffff) */
+#define IOT_KEV_ID_PAGE_FAULTS 0xffff
 #define IOT_KEV_MAX 128      /* room for a kernel tracepoint record; at most 120 bytes are copied */
 #define IOT_REC_MAX 8192     /* largest record (the per-CPU scratch is twice this, under the 32 KiB per-CPU value limit) */
 
@@ -64,15 +68,32 @@ enum iot_trace_state {
 	IOT_GATED = 2,
 };
 
-/* Indexes of the per-CPU lost counters. */
+/* Indexes of the per-CPU lost counters. Calls, their entry captures, kernel events and process
+ * events are counted apart: a user acts on lost calls differently from lost kernel events. */
 enum iot_lost_reason {
-	IOT_LOST_RINGBUF = 0, /* the ring buffer was full */
-	IOT_LOST_BUSY = 1,    /* the capture buffer of this CPU was in use by a preempted program */
-	IOT_LOST_NR = 2,
+	IOT_LOST_CALL_RING = 0,  /* calls whose record the ring buffer could not take */
+	IOT_LOST_CALL_BUSY = 1,  /* calls whose record could not be assembled: this CPU's capture
+	                          * buffer was held by a preempted program */
+	IOT_LOST_CALL_EXIT = 2,  /* calls whose exit the syscall program never saw (it was skipped) */
+	IOT_LOST_CALL_TRACK = 3, /* calls of a thread the BPF side had no room to track */
+	IOT_LOST_ENTRY = 4,      /* entry captures lost; the call itself was recorded, and says so */
+	IOT_LOST_KEV = 5,        /* kernel event records the ring buffer could not take */
+	IOT_LOST_PROC = 6,       /* fork/exec/exit records the ring buffer could not take */
+	IOT_LOST_NR = 7,
 };
 
 enum iot_sc_flags {
-	IOT_SC_NORETURN = 1, /* emitted at entry; the call does not return */
+	IOT_SC_NORETURN = 1,    /* emitted at entry; the call does not return */
+	IOT_SC_ENTRY_LOST = 2,  /* the entry record with this call's entry captures was lost */
+	IOT_SC_NO_ENTRY = 4,    /* the exit was seen, the entry was not: arguments unknown */
+};
+
+/* Values of the filter map, one per traced thread group. */
+struct iot_proc {
+	__u8 state;        /* enum iot_trace_state */
+	__u8 pad[3];
+	__u32 model_lost;  /* calls of this process lost that change what the annotator models
+	                    * (descriptors, mappings…): every call record carries the count */
 };
 
 struct iot_hdr {
@@ -90,16 +111,22 @@ struct iot_syscall {
 	__s64 ret;
 	__u64 args[6];
 	__s32 nr;
-	__u8 ncap; /* captures that follow */
-	__u8 flags;
+	__u32 seq;        /* the thread's call number (1, 2, …): a gap is calls of this thread lost */
+	__u32 model_lost; /* iot_proc.model_lost when the call entered */
+	__u32 kev_lost;   /* kernel events lost (on any CPU) while the call ran: its notes are lower bounds */
+	__u8 ncap;        /* captures that follow */
+	__u8 flags;       /* enum iot_sc_flags */
 	__u16 pad;
+	__u32 pad2;
 };
 
+/* What was captured at a call's entry; joined to the call record with the same tid and seq. */
 struct iot_sc_enter {
 	struct iot_hdr h;
 	__s32 nr;
+	__u32 seq;
 	__u8 ncap;
-	__u8 pad[3];
+	__u8 pad[7];
 };
 
 struct iot_cap {
@@ -113,9 +140,11 @@ struct iot_cap {
  * offsets keep the verifier from walking every combination of entry sizes. */
 struct iot_iov {
 	__u64 len;
-	__u32 caplen;
+	__u32 caplen; /* IOT_IOV_FAULT: the base could not be read; the 8 bytes after are the base */
 	__u32 stride;
 };
+
+#define IOT_IOV_FAULT 0xffffffffu
 
 struct iot_fdinfo {
 	__u64 ino;
@@ -136,7 +165,7 @@ struct iot_cap_spec {
 	__u8 arg;
 	__u8 len_src;
 	__u8 len_arg;
-	__u8 pad;
+	__u8 input; /* at exit, but what the call was given: not limited to what it transferred */
 	__u16 size;
 };
 
@@ -146,7 +175,8 @@ struct iot_sc_conf {
 	__u8 ncap;
 	__u8 enter_mask; /* bit i: cap[i] is taken at entry */
 	__u8 exit_mask;  /* bit i: cap[i] is taken at exit */
-	__u8 pad[3];
+	__u8 model;      /* the call changes what the annotator models: its loss is counted per process */
+	__u8 pad[2];
 	struct iot_cap_spec cap[2];
 };
 
@@ -165,21 +195,28 @@ struct iot_kev_conf {
 
 struct iot_kernel {
 	struct iot_hdr h;
-	__u64 sc_ts; /* entry time of the syscall the task was in, 0 if none */
-	__u16 id;    /* tracepoint event id (common_type) */
-	__u16 len;   /* bytes of data */
-	__u32 pad;
+	__u64 sc_ts;       /* entry time of the syscall the task was in, 0 if none */
+	__u32 sc_seq;      /* that syscall's seq (struct iot_syscall), 0 if none */
+	__u32 lost_before; /* this CPU's count of lost kernel events when this one was taken */
+	__u16 id;          /* tracepoint event id (common_type) */
+	__u16 len;         /* bytes of data */
+	__u32 sc_untraced; /* 1 + the number of the syscall the task was in when -e does not trace
+	                    * it (sc_ts is then 0); 0: not in such a call */
 	__u8 data[IOT_KEV_MAX];
 };
 
+/* Time a traced thread spent off CPU inside a traced syscall: blocked (it gave up the CPU to
+ * wait), or preempted (it was still runnable and the scheduler ran another task). */
 struct iot_blocked {
 	struct iot_hdr h; /* ts: when it went off CPU */
 	__u64 sc_ts;      /* entry time of the syscall it blocked in */
+	__u32 sc_seq;
+	__u32 lost_before;
 	__u64 off_ns;
 	__u32 waker_pid;
 	__u32 waker_tid;
 	__u32 waker_kthread; /* the waker was a kernel thread */
-	__u32 pad;
+	__u32 preempted;     /* 1: switched out still runnable (see on_switch), never woken */
 	char waker_comm[16];
 };
 

@@ -14,21 +14,29 @@ import (
 )
 
 type IotraceInflight struct {
-	_    structs.HostLayout
-	Ts   uint64
-	Args [6]uint64
-	Nr   int64
+	_         structs.HostLayout
+	Ts        uint64
+	Args      [6]uint64
+	Nr        int32
+	Seq       uint32
+	ModelLost uint32
+	KevLost   uint32
+	Flags     uint8
+	Pad       [3]uint8
+	Untraced  uint32
 }
 
 type IotraceIotBlocked struct {
 	_            structs.HostLayout
 	H            IotraceIotHdr
 	ScTs         uint64
+	ScSeq        uint32
+	LostBefore   uint32
 	OffNs        uint64
 	WakerPid     uint32
 	WakerTid     uint32
 	WakerKthread uint32
-	Pad          uint32
+	Preempted    uint32
 	WakerComm    [16]int8
 }
 
@@ -61,7 +69,7 @@ type IotraceIotCapSpec struct {
 	Arg    uint8
 	LenSrc uint8
 	LenArg uint8
-	Pad    uint8
+	Input  uint8
 	Size   uint16
 }
 
@@ -118,13 +126,15 @@ type IotraceIotIov struct {
 }
 
 type IotraceIotKernel struct {
-	_    structs.HostLayout
-	H    IotraceIotHdr
-	ScTs uint64
-	Id   uint16
-	Len  uint16
-	Pad  uint32
-	Data [128]uint8
+	_          structs.HostLayout
+	H          IotraceIotHdr
+	ScTs       uint64
+	ScSeq      uint32
+	LostBefore uint32
+	Id         uint16
+	Len        uint16
+	ScUntraced uint32
+	Data       [128]uint8
 }
 
 type IotraceIotKevConf struct {
@@ -172,10 +182,22 @@ const (
 type IotraceIotLostReason uint32
 
 const (
-	IotraceIotLostReasonIOT_LOST_RINGBUF IotraceIotLostReason = 0
-	IotraceIotLostReasonIOT_LOST_BUSY    IotraceIotLostReason = 1
-	IotraceIotLostReasonIOT_LOST_NR      IotraceIotLostReason = 2
+	IotraceIotLostReasonIOT_LOST_CALL_RING  IotraceIotLostReason = 0
+	IotraceIotLostReasonIOT_LOST_CALL_BUSY  IotraceIotLostReason = 1
+	IotraceIotLostReasonIOT_LOST_CALL_EXIT  IotraceIotLostReason = 2
+	IotraceIotLostReasonIOT_LOST_CALL_TRACK IotraceIotLostReason = 3
+	IotraceIotLostReasonIOT_LOST_ENTRY      IotraceIotLostReason = 4
+	IotraceIotLostReasonIOT_LOST_KEV        IotraceIotLostReason = 5
+	IotraceIotLostReasonIOT_LOST_PROC       IotraceIotLostReason = 6
+	IotraceIotLostReasonIOT_LOST_NR         IotraceIotLostReason = 7
 )
+
+type IotraceIotProc struct {
+	_         structs.HostLayout
+	State     uint8
+	Pad       [3]uint8
+	ModelLost uint32
+}
 
 type IotraceIotScConf struct {
 	_         structs.HostLayout
@@ -184,7 +206,8 @@ type IotraceIotScConf struct {
 	Ncap      uint8
 	EnterMask uint8
 	ExitMask  uint8
-	Pad       [3]uint8
+	Model     uint8
+	Pad       [2]uint8
 	Cap       [2]IotraceIotCapSpec
 }
 
@@ -192,14 +215,17 @@ type IotraceIotScEnter struct {
 	_    structs.HostLayout
 	H    IotraceIotHdr
 	Nr   int32
+	Seq  uint32
 	Ncap uint8
-	Pad  [3]uint8
+	Pad  [7]uint8
 }
 
 type IotraceIotScFlags uint32
 
 const (
-	IotraceIotScFlagsIOT_SC_NORETURN IotraceIotScFlags = 1
+	IotraceIotScFlagsIOT_SC_NORETURN   IotraceIotScFlags = 1
+	IotraceIotScFlagsIOT_SC_ENTRY_LOST IotraceIotScFlags = 2
+	IotraceIotScFlagsIOT_SC_NO_ENTRY   IotraceIotScFlags = 4
 )
 
 type IotraceIotStr struct {
@@ -209,15 +235,19 @@ type IotraceIotStr struct {
 }
 
 type IotraceIotSyscall struct {
-	_     structs.HostLayout
-	H     IotraceIotHdr
-	Dur   uint64
-	Ret   int64
-	Args  [6]uint64
-	Nr    int32
-	Ncap  uint8
-	Flags uint8
-	Pad   uint16
+	_         structs.HostLayout
+	H         IotraceIotHdr
+	Dur       uint64
+	Ret       int64
+	Args      [6]uint64
+	Nr        int32
+	Seq       uint32
+	ModelLost uint32
+	KevLost   uint32
+	Ncap      uint8
+	Flags     uint8
+	Pad       uint16
+	Pad2      uint32
 }
 
 type IotraceIotTraceState uint32
@@ -231,6 +261,8 @@ type IotraceOffcpu struct {
 	_            structs.HostLayout
 	Ts           uint64
 	ScTs         uint64
+	ScSeq        uint32
+	Preempted    uint32
 	WakerPid     uint32
 	WakerTid     uint32
 	WakerKthread uint32
@@ -246,17 +278,24 @@ type IotraceReqKey struct {
 }
 
 type IotraceReqOwner struct {
-	_       structs.HostLayout
-	PidTgid uint64
-	ScTs    uint64
-	Ts      uint64
+	_          structs.HostLayout
+	PidTgid    uint64
+	ScTs       uint64
+	Ts         uint64
+	ScSeq      uint32
+	ScUntraced uint32
 }
 
 type IotraceScratch struct {
 	_    structs.HostLayout
 	Busy uint32
-	Off  uint32
+	Pad  uint32
 	Buf  [16384]uint8
+	Iov  [16]struct {
+		_    structs.HostLayout
+		Base uint64
+		Len  uint64
+	}
 }
 
 // Names of all BPF objects in the ELF.
@@ -279,10 +318,12 @@ const (
 	IotraceProgOnFork          = "on_fork"
 	IotraceProgOnSwitch        = "on_switch"
 	IotraceProgOnWakeup        = "on_wakeup"
+	IotraceProgPageFault       = "page_fault"
 	IotraceProgSysEnter        = "sys_enter"
 	IotraceProgSysExit         = "sys_exit"
 	IotraceVarExecveNr         = "execve_nr"
 	IotraceVarExecveatNr       = "execveat_nr"
+	IotraceVarKevLostTotal     = "kev_lost_total"
 	IotraceVarSnaplen          = "snaplen"
 	IotraceVarTracerTgid       = "tracer_tgid"
 	IotraceVarUnusedBlocked    = "unused_blocked"
@@ -299,6 +340,7 @@ const (
 	IotraceVarUnusedKind       = "unused_kind"
 	IotraceVarUnusedLenSrc     = "unused_len_src"
 	IotraceVarUnusedLostReason = "unused_lost_reason"
+	IotraceVarUnusedProc       = "unused_proc"
 	IotraceVarUnusedScEnter    = "unused_sc_enter"
 	IotraceVarUnusedScFlags    = "unused_sc_flags"
 	IotraceVarUnusedState      = "unused_state"
@@ -355,6 +397,7 @@ type IotraceProgramSpecs struct {
 	OnFork      *ebpf.ProgramSpec `ebpf:"on_fork"`
 	OnSwitch    *ebpf.ProgramSpec `ebpf:"on_switch"`
 	OnWakeup    *ebpf.ProgramSpec `ebpf:"on_wakeup"`
+	PageFault   *ebpf.ProgramSpec `ebpf:"page_fault"`
 	SysEnter    *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit     *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
@@ -381,6 +424,7 @@ type IotraceMapSpecs struct {
 type IotraceVariableSpecs struct {
 	ExecveNr         *ebpf.VariableSpec `ebpf:"execve_nr"`
 	ExecveatNr       *ebpf.VariableSpec `ebpf:"execveat_nr"`
+	KevLostTotal     *ebpf.VariableSpec `ebpf:"kev_lost_total"`
 	Snaplen          *ebpf.VariableSpec `ebpf:"snaplen"`
 	TracerTgid       *ebpf.VariableSpec `ebpf:"tracer_tgid"`
 	UnusedBlocked    *ebpf.VariableSpec `ebpf:"unused_blocked"`
@@ -397,6 +441,7 @@ type IotraceVariableSpecs struct {
 	UnusedKind       *ebpf.VariableSpec `ebpf:"unused_kind"`
 	UnusedLenSrc     *ebpf.VariableSpec `ebpf:"unused_len_src"`
 	UnusedLostReason *ebpf.VariableSpec `ebpf:"unused_lost_reason"`
+	UnusedProc       *ebpf.VariableSpec `ebpf:"unused_proc"`
 	UnusedScEnter    *ebpf.VariableSpec `ebpf:"unused_sc_enter"`
 	UnusedScFlags    *ebpf.VariableSpec `ebpf:"unused_sc_flags"`
 	UnusedState      *ebpf.VariableSpec `ebpf:"unused_state"`
@@ -458,6 +503,7 @@ func (m *IotraceMaps) Close() error {
 type IotraceVariables struct {
 	ExecveNr         *ebpf.Variable `ebpf:"execve_nr"`
 	ExecveatNr       *ebpf.Variable `ebpf:"execveat_nr"`
+	KevLostTotal     *ebpf.Variable `ebpf:"kev_lost_total"`
 	Snaplen          *ebpf.Variable `ebpf:"snaplen"`
 	TracerTgid       *ebpf.Variable `ebpf:"tracer_tgid"`
 	UnusedBlocked    *ebpf.Variable `ebpf:"unused_blocked"`
@@ -474,6 +520,7 @@ type IotraceVariables struct {
 	UnusedKind       *ebpf.Variable `ebpf:"unused_kind"`
 	UnusedLenSrc     *ebpf.Variable `ebpf:"unused_len_src"`
 	UnusedLostReason *ebpf.Variable `ebpf:"unused_lost_reason"`
+	UnusedProc       *ebpf.Variable `ebpf:"unused_proc"`
 	UnusedScEnter    *ebpf.Variable `ebpf:"unused_sc_enter"`
 	UnusedScFlags    *ebpf.Variable `ebpf:"unused_sc_flags"`
 	UnusedState      *ebpf.Variable `ebpf:"unused_state"`
@@ -492,6 +539,7 @@ type IotracePrograms struct {
 	OnFork      *ebpf.Program `ebpf:"on_fork"`
 	OnSwitch    *ebpf.Program `ebpf:"on_switch"`
 	OnWakeup    *ebpf.Program `ebpf:"on_wakeup"`
+	PageFault   *ebpf.Program `ebpf:"page_fault"`
 	SysEnter    *ebpf.Program `ebpf:"sys_enter"`
 	SysExit     *ebpf.Program `ebpf:"sys_exit"`
 }
@@ -504,6 +552,7 @@ func (p *IotracePrograms) Close() error {
 		p.OnFork,
 		p.OnSwitch,
 		p.OnWakeup,
+		p.PageFault,
 		p.SysEnter,
 		p.SysExit,
 	)

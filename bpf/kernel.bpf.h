@@ -33,6 +33,8 @@ struct req_owner {
 	__u64 pid_tgid;
 	__u64 sc_ts;
 	__u64 ts; /* when it was remembered: a request never seen completing goes stale */
+	__u32 sc_seq;
+	__u32 sc_untraced;
 };
 
 #define REQ_STALE_NS (10ULL * 1000 * 1000 * 1000)
@@ -47,10 +49,25 @@ struct {
 
 #define PF_KTHREAD 0x00200000
 
-static __always_inline __u64 in_syscall(__u32 tid)
+/* The syscall a thread is in: its entry time (0: none) and seq, or, for a call -e does not
+ * trace, 1 + its number (untraced). */
+struct in_call {
+	__u64 ts;
+	__u32 seq;
+	__u32 untraced;
+};
+
+static __always_inline struct in_call in_syscall(__u32 tid)
 {
+	struct in_call c = {};
 	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
-	return in ? in->ts : 0;
+	if (in && in->ts) {
+		c.ts = in->ts;
+		c.seq = in->seq;
+	} else if (in) {
+		c.untraced = in->untraced;
+	}
+	return c;
 }
 
 static __always_inline bool current_kthread(void)
@@ -89,7 +106,9 @@ int kernel_event(void *ctx)
 	if (!c)
 		return 0;
 	bool mine = traced(tgid);
-	__u64 sc_ts = mine ? in_syscall((__u32)pid_tgid) : 0;
+	struct in_call sc = {};
+	if (mine)
+		sc = in_syscall((__u32)pid_tgid);
 	switch (c->mode) {
 	case IOT_KEV_TASK:
 		if (!mine)
@@ -110,7 +129,8 @@ int kernel_event(void *ctx)
 	case IOT_KEV_REQ_ISSUE: {
 		struct req_key k = { .sector = field64(ctx, c->sector_off), .dev = field32(ctx, c->dev_off) };
 		if (mine) {
-			struct req_owner o = { .pid_tgid = pid_tgid, .sc_ts = sc_ts, .ts = bpf_ktime_get_ns() };
+			struct req_owner o = { .pid_tgid = pid_tgid, .sc_ts = sc.ts, .sc_seq = sc.seq, .ts = bpf_ktime_get_ns(),
+					       .sc_untraced = sc.untraced };
 			bpf_map_update_elem(&reqs, &k, &o, BPF_ANY);
 		} else {
 			/* dispatched by a kernel thread (kblockd) for a request a traced task queued */
@@ -118,7 +138,9 @@ int kernel_event(void *ctx)
 			if (!o)
 				return 0;
 			pid_tgid = o->pid_tgid;
-			sc_ts = o->sc_ts;
+			sc.ts = o->sc_ts;
+			sc.seq = o->sc_seq;
+			sc.untraced = o->sc_untraced;
 		}
 		if (c->quiet)
 			return 0;
@@ -130,7 +152,9 @@ int kernel_event(void *ctx)
 		if (!o)
 			return 0;
 		pid_tgid = o->pid_tgid;
-		sc_ts = o->sc_ts;
+		sc.ts = o->sc_ts;
+		sc.seq = o->sc_seq;
+		sc.untraced = o->sc_untraced;
 		bool stale = bpf_ktime_get_ns() - o->ts > REQ_STALE_NS;
 		bpf_map_delete_elem(&reqs, &k);
 		if (stale)
@@ -141,7 +165,7 @@ int kernel_event(void *ctx)
 		return 0;
 	}
 
-	struct iot_kernel *e = reserve(sizeof(*e));
+	struct iot_kernel *e = reserve(sizeof(*e), IOT_LOST_KEV);
 	if (!e)
 		return 0;
 	__u32 size = c->size;
@@ -149,21 +173,31 @@ int kernel_event(void *ctx)
 		size = IOT_KEV_MAX - 8;
 	bound(size, 128);
 	fill_hdr(&e->h, bpf_ktime_get_ns(), pid_tgid, IOT_EV_KERNEL, sizeof(*e));
-	e->sc_ts = sc_ts;
+	e->sc_ts = sc.ts;
+	e->sc_seq = sc.seq;
+	e->lost_before = lost_now(IOT_LOST_KEV);
 	e->id = id;
 	e->len = size;
-	e->pad = 0;
+	e->sc_untraced = sc.untraced;
 	if (bpf_probe_read_kernel(e->data, size, ctx))
 		e->len = 0;
 	bpf_ringbuf_submit(e, submit_flags());
 	return 0;
 }
 
-/* Off-CPU time inside syscalls: a traced thread that leaves the CPU voluntarily while in a
- * syscall is blocked; its waker is whoever wakes it; the block ends when it runs again. */
+/* Off-CPU time inside syscalls: a traced thread that leaves the CPU to wait while in a
+ * syscall is blocked; its waker is whoever wakes it; the block ends when it runs again. One
+ * switched out while still runnable is preempted: nobody wakes it, it waits on the run queue
+ * until it runs again. Runnable is sched_switch's preempt (an involuntary switch: the time slice
+ * ended, a task of higher priority woke) or a state still TASK_RUNNING (schedule() called to
+ * yield the CPU, as cond_resched and the need-resched checks do): the cases the kernel counts
+ * as involuntary switches (nivcsw), which stay on the run queue. The 4th argument prev_state
+ * came in 5.18; prev->__state (5.14+) says the same here. */
 struct offcpu {
 	__u64 ts;
 	__u64 sc_ts;
+	__u32 sc_seq;
+	__u32 preempted;
 	__u32 waker_pid;
 	__u32 waker_tid;
 	__u32 waker_kthread;
@@ -183,11 +217,12 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 {
 	__u32 tid;
 
-	if (!preempt && traced(prev->tgid)) {
+	if (traced(prev->tgid)) {
 		tid = prev->pid;
-		__u64 sc = in_syscall(tid);
-		if (sc) {
-			struct offcpu o = { .ts = bpf_ktime_get_ns(), .sc_ts = sc };
+		struct in_call sc = in_syscall(tid);
+		if (sc.ts) {
+			__u32 runnable = preempt || BPF_CORE_READ(prev, __state) == 0;
+			struct offcpu o = { .ts = bpf_ktime_get_ns(), .sc_ts = sc.ts, .sc_seq = sc.seq, .preempted = runnable };
 			bpf_map_update_elem(&offcpu, &tid, &o, BPF_ANY);
 		}
 	}
@@ -195,16 +230,18 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	struct offcpu *o = bpf_map_lookup_elem(&offcpu, &tid);
 	if (!o)
 		return 0;
-	struct iot_blocked *e = reserve(sizeof(*e));
+	struct iot_blocked *e = reserve(sizeof(*e), IOT_LOST_KEV);
 	if (e) {
 		__u64 now = bpf_ktime_get_ns();
 		fill_hdr(&e->h, o->ts, ((__u64)next->tgid << 32) | tid, IOT_EV_BLOCKED, sizeof(*e));
 		e->sc_ts = o->sc_ts;
+		e->sc_seq = o->sc_seq;
+		e->lost_before = lost_now(IOT_LOST_KEV);
 		e->off_ns = now - o->ts;
 		e->waker_pid = o->waker_pid;
 		e->waker_tid = o->waker_tid;
 		e->waker_kthread = o->waker_kthread;
-		e->pad = 0;
+		e->preempted = o->preempted;
 		__builtin_memcpy(e->waker_comm, o->waker_comm, sizeof(e->waker_comm));
 		bpf_ringbuf_submit(e, submit_flags());
 	}
@@ -218,12 +255,44 @@ int BPF_PROG(on_wakeup, struct task_struct *p)
 	__u32 tid = p->pid;
 	struct offcpu *o = bpf_map_lookup_elem(&offcpu, &tid);
 
-	if (!o || o->waker_tid)
-		return 0;
+	if (!o || o->waker_tid || o->preempted)
+		return 0; /* a preempted task is runnable: a wakeup of it is not what it waited for */
 	__u64 id = bpf_get_current_pid_tgid();
 	o->waker_pid = id >> 32;
 	o->waker_tid = (__u32)id;
 	o->waker_kthread = current_kthread();
 	bpf_get_current_comm(o->waker_comm, sizeof(o->waker_comm));
+	return 0;
+}
+
+/* User page faults from the software perf event "page-faults" (period 1, one per CPU), for
+ * kernels without exceptions:page_fault_user (arm64 has none). Its sample carries the faulting
+ * address and the faulting context's registers: faults taken in kernel mode (a syscall touching
+ * user memory) are left out, as page_fault_user leaves them out. Whether the access was a write
+ * is not in the sample. The record has page_fault_user's shape without error_code: 8 bytes where
+ * a tracepoint's common fields are, then the address and the user ip. */
+SEC("perf_event")
+int page_fault(struct iot_perf_event_data *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!traced(pid_tgid >> 32) || !UREGS_USER(&ctx->regs))
+		return 0;
+	struct in_call sc = in_syscall((__u32)pid_tgid);
+	struct iot_kernel *e = reserve(sizeof(*e), IOT_LOST_KEV);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, bpf_ktime_get_ns(), pid_tgid, IOT_EV_KERNEL, sizeof(*e));
+	e->sc_ts = sc.ts;
+	e->sc_seq = sc.seq;
+	e->lost_before = lost_now(IOT_LOST_KEV);
+	e->id = IOT_KEV_ID_PAGE_FAULTS;
+	e->len = 24;
+	e->sc_untraced = sc.untraced;
+	__u64 *d = (__u64 *)e->data;
+	d[0] = 0;
+	d[1] = ctx->addr;
+	d[2] = UREGS_IP(&ctx->regs);
+	bpf_ringbuf_submit(e, submit_flags());
 	return 0;
 }

@@ -1,12 +1,12 @@
 /* maps.bpf.h — the maps every program shares, and the emit helpers that count every loss. */
 #pragma once
 
-/* Thread groups being traced: tgid -> enum iot_trace_state. */
+/* Thread groups being traced: tgid -> struct iot_proc. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, struct iot_proc);
 } filter SEC(".maps");
 
 /* Per-syscall configuration, filled from Go's syscall table and the -e filter. */
@@ -17,12 +17,26 @@ struct {
 	__type(value, struct iot_sc_conf);
 } sc_conf SEC(".maps");
 
-/* A syscall's entry, stashed per thread until its exit. */
+/* Per traced thread: its call count, and the call in progress (entry stashed until its exit).
+ * The entry stays from the thread's first traced call until it exits, so the count survives
+ * between calls; ts is 0 between calls. */
 struct inflight {
-	__u64 ts;
+	__u64 ts; /* entry time of the call in progress; 0: none */
 	__u64 args[6];
-	__s64 nr;
+	__s32 nr;
+	__u32 seq;        /* calls this thread entered: the one in progress has this number */
+	__u32 model_lost; /* the process's iot_proc.model_lost at entry */
+	__u32 kev_lost;   /* kev_lost_total at entry */
+	__u8 flags;       /* enum iot_sc_flags of the call in progress */
+	__u8 pad[3];
+	/* 1 + the number of the call in progress when -e does not trace it (ts is then 0): kernel
+	 * events raised in it say so, rather than look raised between calls; 0: none */
+	__u32 untraced;
 };
+
+/* Kernel events lost on any CPU: calls read it at entry and exit, so a call knows whether its
+ * kernel evidence is complete. Written only when a record is lost (rarely, and atomically). */
+__u64 kev_lost_total = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -46,10 +60,18 @@ struct {
 
 /* Where records with captures are assembled before bpf_ringbuf_output: a reservation must have a
  * constant size, and a capture's size is only known while it is taken. */
+struct uiov {
+	__u64 base;
+	__u64 len;
+};
+
 struct scratch {
 	__u32 busy;
-	__u32 off; /* end of the record being assembled; see take_captures */
+	__u32 pad;
 	__u8 buf[2 * IOT_REC_MAX];
+	/* a call's iovec array, read here rather than on the stack: kernels before private BPF
+	 * stacks (6.13) cap a program and its calls at 512 bytes of stack together */
+	struct uiov iov[IOT_IOV_MAX];
 };
 
 struct {
@@ -80,6 +102,7 @@ const struct iot_exit *unused_exit __attribute__((unused));
 const struct iot_kernel *unused_kernel __attribute__((unused));
 const struct iot_blocked *unused_blocked __attribute__((unused));
 const struct iot_kev_conf *unused_kev_conf __attribute__((unused));
+const struct iot_proc *unused_proc __attribute__((unused));
 const struct iot_fdinfo *unused_fdinfo __attribute__((unused));
 const enum iot_kev_mode *unused_kev_mode __attribute__((unused));
 const enum iot_kind *unused_kind __attribute__((unused));
@@ -96,6 +119,14 @@ static __always_inline void count_lost(__u32 reason)
 		(*c)++;
 }
 
+/* lost_now is this CPU's count for reason (kernel records carry it, so a reader sees where a
+ * gap is, not only that there was one). */
+static __always_inline __u32 lost_now(__u32 reason)
+{
+	__u64 *c = bpf_map_lookup_elem(&lost, &reason);
+	return c ? (__u32)*c : 0;
+}
+
 static __always_inline __u64 submit_flags(void)
 {
 	if (!wakeup_bytes)
@@ -108,11 +139,16 @@ static __always_inline __u64 submit_flags(void)
 										: BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void *reserve(__u64 size)
+/* reserve takes room for a fixed-size record; when the ring is full the loss is counted under
+ * reason. */
+static __always_inline void *reserve(__u64 size, __u32 reason)
 {
 	void *p = bpf_ringbuf_reserve(&events, size, 0);
-	if (!p)
-		count_lost(IOT_LOST_RINGBUF);
+	if (!p) {
+		count_lost(reason);
+		if (reason == IOT_LOST_KEV)
+			__sync_fetch_and_add(&kev_lost_total, 1);
+	}
 	return p;
 }
 
@@ -129,6 +165,6 @@ static __always_inline void fill_hdr(struct iot_hdr *h, __u64 ts, __u64 pid_tgid
 /* traced: the thread group is traced and past its gate. */
 static __always_inline bool traced(__u32 tgid)
 {
-	__u8 *state = bpf_map_lookup_elem(&filter, &tgid);
-	return state && *state == IOT_ACTIVE;
+	struct iot_proc *p = bpf_map_lookup_elem(&filter, &tgid);
+	return p && p->state == IOT_ACTIVE;
 }

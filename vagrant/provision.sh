@@ -140,7 +140,7 @@ install_go() {
 		local file=$want.linux-$arch.tar.gz
 		tarball=$tmp/$file
 		log "Go: downloading $file from go.dev"
-		curl -fsSL --retry 3 -o "$tarball" "https://go.dev/dl/$file" || die "download https://go.dev/dl/$file failed"
+		curl -fsSL --retry 3 -o "$tarball" "https://go.dev/dl/$file" || die "download https://go.dev/dl/$file failed: without access to go.dev, fetch that file elsewhere and set IOTRACE_GO_TARBALL=/path/to/$file"
 		sum=$(curl -fsSL --retry 3 "https://dl.google.com/go/$file.sha256") || die "download the checksum of $file failed"
 		sum=${sum%% *}
 	fi

@@ -10,6 +10,7 @@
 package workloads
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,10 @@ type Options struct {
 	Size   int64     // bytes for file-based workloads; 0 = the workload's default
 	Count  int       // repetitions or descriptor counts where meaningful; 0 = default
 	Stdout io.Writer // where the workload narrates; nil = os.Stdout
+	// Mark, when set, is called with "workload/variant" just before each variant runs and with
+	// "workload" once it has returned, so a trace can tell where each variant begins and ends
+	// (iotrace names the thread: prctl PR_SET_NAME "iot:…").
+	Mark func(name string)
 }
 
 // Env is what a variant runs in.
@@ -78,6 +83,25 @@ type Variant struct {
 	Name string
 	Desc string // one line
 	Run  func(env *Env) error
+	// Predictions are what the variant expects the kernel to do. iotrace checks each against
+	// the trace once the variant has ended and prints it with ✔ or ✘ and the measured figure.
+	Predictions []Prediction
+}
+
+// Prediction is one fact a variant expects of the kernel. It is data: the measurement is
+// internal/predict's check named Check, made on the recorded events only — the workload never
+// judges its own prediction.
+type Prediction struct {
+	// ID names the prediction within its variant (stable: JSON Lines carry it).
+	ID string
+	// Says is the expectation in words, as the tour prints it.
+	Says string
+	// Check names the measurement (a check internal/predict knows).
+	Check string
+	// File is the variant's file the fact is about, by name in its directory ("" when none).
+	File string
+	// N is a count the check compares with, where it takes one (0: the check's own rule).
+	N int
 }
 
 // Workload is one mechanism with its variants.
@@ -144,15 +168,28 @@ func Run(w *Workload, variant string, opts Options) error {
 		(&Env{Opts: opts, prefix: w.Name}).Printf("note: %s is on tmpfs, so file pages never go cold and O_DIRECT/readahead facts are not real disk I/O; set TMPDIR to a disk-backed directory", os.TempDir())
 	}
 
+	// A variant that fails (RWF_NOWAIT refused on tmpfs, loopback down) is said at once and
+	// the others still run: one machine's quirk must not hide the rest of the lessons.
+	var failed []error
 	for _, v := range variants {
 		sub := filepath.Join(dir, v.Name)
 		if err := os.Mkdir(sub, 0o700); err != nil {
 			return fmt.Errorf("create variant dir: %w", err)
 		}
 		env := &Env{Dir: sub, Opts: opts, prefix: w.Name + "/" + v.Name}
+		if opts.Mark != nil {
+			opts.Mark(w.Name + "/" + v.Name)
+		}
 		if err := v.Run(env); err != nil {
-			return fmt.Errorf("%s/%s: %w", w.Name, v.Name, err)
+			err = fmt.Errorf("%s/%s: %w", w.Name, v.Name, err)
+			if len(variants) > 1 {
+				fmt.Fprintf(os.Stderr, "iotrace: %v; going on with the next variant\n", err)
+			}
+			failed = append(failed, err)
+		}
+		if opts.Mark != nil {
+			opts.Mark(w.Name)
 		}
 	}
-	return nil
+	return errors.Join(failed...)
 }

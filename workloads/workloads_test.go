@@ -150,3 +150,23 @@ func TestPrintf(t *testing.T) {
 		t.Errorf("narration %q, want %q", out.String(), want)
 	}
 }
+
+// A failing variant does not stop the ones after it; every failure is returned.
+func TestRunGoesOnAfterAFailure(t *testing.T) {
+	var ran []string
+	fail := func(name string) Variant {
+		return Variant{Name: name, Desc: name, Run: func(*Env) error {
+			ran = append(ran, name)
+			return errors.New("refused here")
+		}}
+	}
+	ok := Variant{Name: "ok", Desc: "ok", Run: func(*Env) error { ran = append(ran, "ok"); return nil }}
+	w := &Workload{Name: "w", Desc: "d", Guide: "g", Variants: []Variant{fail("a"), ok, fail("b")}}
+	err := Run(w, "", Options{Stdout: &bytes.Buffer{}})
+	if strings.Join(ran, ",") != "a,ok,b" {
+		t.Errorf("ran %v, want every variant: a, ok, b", ran)
+	}
+	if err == nil || !strings.Contains(err.Error(), "w/a: refused here") || !strings.Contains(err.Error(), "w/b: refused here") {
+		t.Errorf("error %v, want both failures", err)
+	}
+}

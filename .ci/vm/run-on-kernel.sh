@@ -16,6 +16,9 @@
 #   -s SCRIPT   run a shell script (bash, in the guest) instead of BINARY
 #   -v          also copy the guest kernel console to stderr when the run ends
 #   -k          keep the run directory (console.log etc.) and print its path
+#   -K DIR      boot the kernel in DIR (vmlinuz + initrd.gz, e.g. ../shared/vm/kernels/
+#               ubuntu22.04-5.15) instead of the image's own 6.1: its initramfs switch_roots
+#               into the same rootfs.img
 #
 # Exit status: the guest command's own exit status; 124 on timeout; 125 if the guest
 # never reported one (boot failure, kernel panic — the console log tail is printed).
@@ -29,10 +32,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IMG=$("$HERE/build-image.sh" --print-dir)
 WORKDIR="" ; ENVS=() ; TIMEOUT=600 ; MEM=2048 ; ACCEL=${IOTRACE_VM_ACCEL:-auto}
 CPUS=$(nproc); [ "$CPUS" -gt 4 ] && CPUS=4
-SCRIPT="" ; VERBOSE=0 ; KEEP=0
+SCRIPT="" ; VERBOSE=0 ; KEEP=0 ; KDIR=""
 
-usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-while getopts "C:e:t:m:c:a:s:vkh" o; do
+usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while getopts "C:e:t:m:c:a:s:K:vkh" o; do
   case $o in
     C) WORKDIR=$(cd "$OPTARG" && pwd) ;;
     e) ENVS+=("$OPTARG") ;;
@@ -43,6 +46,7 @@ while getopts "C:e:t:m:c:a:s:vkh" o; do
     s) SCRIPT=$OPTARG ;;
     v) VERBOSE=1 ;;
     k) KEEP=1 ;;
+    K) KDIR=$(cd "$OPTARG" && pwd) ;;
     *) usage ;;
   esac
 done
@@ -54,6 +58,14 @@ command -v qemu-system-x86_64 >/dev/null || {
 if [ ! -f "$IMG/rootfs.img" ]; then
   echo "run-on-kernel: no cached image in $IMG, building it (≈1.5 min)" >&2
   "$HERE/build-image.sh" >&2
+fi
+
+KERNEL=$IMG/vmlinuz INITRD=$IMG/initrd.gz
+if [ -n "$KDIR" ]; then
+  for f in vmlinuz initrd.gz; do
+    [ -f "$KDIR/$f" ] || { echo "run-on-kernel: $KDIR has no $f" >&2; exit 2; }
+  done
+  KERNEL=$KDIR/vmlinuz INITRD=$KDIR/initrd.gz
 fi
 
 if [ "$ACCEL" = auto ]; then
@@ -118,7 +130,7 @@ START=$(date +%s.%N)
 qemu-system-x86_64 \
   "${ACCEL_ARGS[@]}" -machine pc -smp "$CPUS" -m "$MEM" \
   -nodefaults -no-user-config -display none -no-reboot -nic none \
-  -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.gz" \
+  -kernel "$KERNEL" -initrd "$INITRD" \
   -append "console=ttyS0 root=/dev/vda rw panic=-1 softlockup_panic=0 watchdog_thresh=60 loglevel=5 mitigations=off" \
   -drive "file=$IMG/rootfs.img,if=virtio,format=raw,snapshot=on,cache=unsafe" \
   "${VIRTFS[@]}" \

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# test-kernel.sh — run iotrace's BPF integration tests on Debian 12's kernel 6.1, in a QEMU guest
-# (make test-kernel-6.1). Needs root the first time, to build the guest image (build-image.sh).
+# test-kernel.sh [KERNEL] — run iotrace's BPF integration tests, doctor and the tour on another
+# kernel, in a QEMU guest (make test-kernel-6.1, test-kernel-5.15, test-kernel-6.8). KERNEL is 6.1
+# (Debian 12's, the image's own; the default), 5.15 (Ubuntu 22.04), 6.8 (Ubuntu 24.04) or 5.10
+# (Debian 11, below the floor: only doctor and one trace, which must refuse in one sentence), or
+# 6.1-arm64 (Debian 12's arm64 kernel under qemu-system-aarch64: everything is cross-built, the C
+# programs with aarch64-linux-gnu-gcc; the guest is ../shared/vm/arm64-build.sh's, booted by
+# run-arm64.sh). The x86 kernels other than 6.1 come from ../shared/vm/kernels (IOTRACE_KERNELS),
+# booting the same rootfs.img.
+# Needs root the first time, to build the guest image (build-image.sh).
 #
 # The guest has neither Go nor gcc nor a network, so everything it runs is built here, static:
 #   bin/k61/iotrace     CGO_ENABLED=0 go build ./cmd/iotrace          IOTRACE_BIN in the guest
 #   bin/k61/iohelper    gcc -static cmd/iotrace/testdata/iohelper.c   IOTRACE_HELPER in the guest
+#   bin/k61/storm       gcc -static cmd/iotrace-bench/testdata/storm.c IOTRACE_STORM in the guest
+#   bin/k61/e2e-c/*     gcc -static internal/e2e/testdata/*.c         IOTRACE_E2E_CBIN in the guest
 #   bin/k61/*.test      CGO_ENABLED=0 go test -c, one per package whose tests call
 #                       testutil.RequireBPF (the tests that load BPF)
 # The guest sees the repository read-write at /mnt/work and runs each test binary in its
@@ -26,19 +35,66 @@ ROOT=$(cd "$HERE/../.." && pwd)
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 OUT=bin/k61 # relative to ROOT, so the same path works in the guest under /mnt/work
 HELPER_SRC=cmd/iotrace/testdata/iohelper.c
+STORM_SRC=cmd/iotrace-bench/testdata/storm.c
 TIMEOUT=${K61_TIMEOUT:-2700}
 TEST_TIMEOUT=${K61_TEST_TIMEOUT:-20m}
 # Emulated (TCG) guests run 6-16x slower, and loading iotrace's BPF takes seconds there: tests
 # multiply their own per-command timeouts by IOTRACE_TEST_TIMEOUT_SCALE.
 SCALE=${K61_TIMEOUT_SCALE:-10}
+KERNEL=${1:-6.1}
+SHARED=${IOTRACE_SHARED_VM:-}
+if [ -z "$SHARED" ]; then
+  for d in "$ROOT/../shared/vm" /work/shared/vm; do
+    [ -d "$d" ] && { SHARED=$(cd "$d" && pwd); break; }
+  done
+fi
+KERNELS=${IOTRACE_KERNELS:-${SHARED:+$SHARED/kernels}}
+KARGS=()
+CC=gcc
+# Lessons the tour must teach on every supported kernel (an extended regexp over its notes
+# each, ';' between them); a kernel adds those its tracepoints allow: copy-on-write needs
+# per-change rss counts (6.2+) and the write bit of exceptions:page_fault_user (x86).
+LESSONS='↳ zero read\(\)/write\(\) calls on [^ ]*/copy/source\.dat while it was mapped: ;↳ DONTNEED evicted [0-9]+ of [0-9]+ pages;↳ WILLNEED inserted;↳ interest list of epoll;↳ fd [0-9]+ and fd [0-9]+ share open file;↳ close-on-exec closed;↳ AIO context;↳ io_uring;↳ blocked .* in epoll_(p)?wait'
+case $KERNEL in
+  6.8) LESSONS+=';↳ copy-on-write' ;;
+esac
+case $KERNEL in
+  6.1) ;;
+  6.1-arm64)
+    export GOARCH=arm64
+    CC=aarch64-linux-gnu-gcc
+    ARM64_IMG=${ARM64_IMG:-/var/tmp/iotrace-arm64}
+    [ -n "$SHARED" ] || { echo "test-kernel: ../shared/vm (arm64-build.sh, run-arm64.sh) not found; set IOTRACE_SHARED_VM" >&2; exit 2; }
+    ;;
+  5.15) KDIR=ubuntu22.04-5.15 ;;
+  6.8) KDIR=ubuntu24.04-6.8 ;;
+  5.10) KDIR=debian11-5.10 ;;
+  *) echo "test-kernel: unknown kernel $KERNEL (6.1, 5.15, 6.8, 5.10 or 6.1-arm64)" >&2; exit 2 ;;
+esac
+if [ -n "${KDIR:-}" ]; then
+  if [ -z "$KERNELS" ] || [ ! -f "$KERNELS/$KDIR/vmlinuz" ]; then
+    echo "test-kernel: no $KDIR kernel (looked in ../shared/vm/kernels; set IOTRACE_KERNELS)" >&2; exit 2
+  fi
+  KARGS=(-K "$KERNELS/$KDIR")
+fi
 
 log() { printf '[test-kernel %(%T)T] %s\n' -1 "$*" >&2; }
 cd "$ROOT"
 
-if ! command -v qemu-system-x86_64 >/dev/null; then
-  log "installing qemu-system-x86"
+need=()
+if [ "$KERNEL" = 6.1-arm64 ]; then
+  for c in qemu-system-aarch64:qemu-system-arm aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+    debootstrap:debootstrap mkfs.ext4:e2fsprogs cpio:cpio depmod:kmod; do
+    command -v "${c%%:*}" >/dev/null || need+=("${c#*:}")
+  done
+  [ -d /usr/aarch64-linux-gnu/lib ] || need+=(libc6-dev-arm64-cross)
+else
+  command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 # --- what to test -----------------------------------------------------------------------------
@@ -64,8 +120,17 @@ for p in "${pkgs[@]}"; do
   list+="$dir $name"$'\n'
 done
 if [ -f "$HELPER_SRC" ]; then
-  gcc -O1 -Wall -Wextra -Werror -pthread -static -o "$OUT/iohelper" "$HELPER_SRC"
+  $CC -O1 -Wall -Wextra -Werror -pthread -static -o "$OUT/iohelper" "$HELPER_SRC"
 fi
+if [ -f "$STORM_SRC" ]; then
+  $CC -O2 -Wall -Wextra -Werror -pthread -static -o "$OUT/storm" "$STORM_SRC"
+fi
+# the C programs of internal/e2e (ground-truth scenarios), IOTRACE_E2E_CBIN in the guest
+mkdir -p "$OUT/e2e-c"
+for c in internal/e2e/testdata/*.c; do
+  [ -f "$c" ] || continue
+  $CC -O1 -Wall -Wextra -Werror -static -o "$OUT/e2e-c/$(basename "$c" .c)" "$c"
+done
 log "built in $((SECONDS - START))s"
 
 # --- the guest's script ---------------------------------------------------------------------------
@@ -78,12 +143,47 @@ set -u
 ROOT=\$PWD
 export CI=true IOTRACE_BIN=\$ROOT/$OUT/iotrace IOTRACE_TEST_TIMEOUT_SCALE=$SCALE
 [ -x "\$ROOT/$OUT/iohelper" ] && export IOTRACE_HELPER=\$ROOT/$OUT/iohelper
+[ -x "\$ROOT/$OUT/storm" ] && export IOTRACE_STORM=\$ROOT/$OUT/storm
+export IOTRACE_E2E_CBIN=\$ROOT/$OUT/e2e-c
 # The guest's /tmp is tmpfs, where pages never go cold and O_DIRECT and RWF_NOWAIT fail: the
 # tests' files go on the ext4 root disk instead (a throw-away snapshot).
 mkdir -p /var/tmp/iotrace-tests && export TMPDIR=/var/tmp/iotrace-tests
 echo "== \$(uname -r): iotrace doctor"
 "\$IOTRACE_BIN" doctor
+doctor_rc=\$?
+if [ "$KERNEL" = 5.10 ]; then
+  # below the floor: doctor and trace must both refuse, trace in one sentence
+  "\$IOTRACE_BIN" trace -- /bin/true >/tmp/out 2>/tmp/err; rc=\$?
+  cat /tmp/err
+  lines=\$(wc -l </tmp/err)
+  echo "test-kernel-$KERNEL: doctor exit \$doctor_rc, trace exit \$rc, \$lines line(s) on stderr"
+  [ "\$doctor_rc" != 0 ] && [ "\$rc" != 0 ] && [ "\$lines" = 1 ]
+  exit
+fi
+[ "\$doctor_rc" = 0 ] || echo "FAIL    doctor exit \$doctor_rc"
+echo "== \$(uname -r): iotrace tour"
+start=\$SECONDS
+"\$IOTRACE_BIN" tour >/tmp/tour.out 2>/tmp/tour.err
+tour_rc=\$?
+echo "tour: exit \$tour_rc, \$(wc -l </tmp/tour.out) lines, \$(grep -c '↳' /tmp/tour.out) notes, \$((SECONDS - start))s"
+grep -E '✘|✔' /tmp/tour.out | sort | uniq -c | sort -rn | head -40
+tail -5 /tmp/tour.err
 passed=0 failed=0 broken=()
+[ "\$doctor_rc" = 0 ] || { failed=\$((failed + 1)); broken+=(doctor); }
+[ "\$tour_rc" = 0 ] || { failed=\$((failed + 1)); broken+=(tour); }
+# the workloads' predictions: a ✘ is a finding on this kernel, and fails the leg
+pred=\$(grep -a '^predictions: ' /tmp/tour.out | tail -1)
+echo "tour \$pred"
+case \$pred in
+  *" 0 did not hold"*) ;;
+  *) failed=\$((failed + 1)); broken+=(predictions); echo "FAIL    the tour's predictions: \${pred:-none printed}" ;;
+esac
+IFS=';' read -r -a lessons <<<'$LESSONS'
+for l in "\${lessons[@]}"; do
+  n=\$(grep -c -E -- "\$l" /tmp/tour.out)
+  echo "lesson '\$l': \$n note(s)"
+  [ "\$n" != 0 ] || { failed=\$((failed + 1)); broken+=("lesson '\$l'"); echo "FAIL    the tour never says '\$l' on this kernel"; }
+done
 while read -r dir name; do
   [ -n "\$dir" ] || continue
   echo "== \$dir"
@@ -107,18 +207,26 @@ while read -r dir name; do
 done <<'LIST'
 $list
 LIST
-echo "test-kernel-6.1: \$passed passed, \$failed failed"
+echo "test-kernel-$KERNEL: \$passed passed, \$failed failed"
 [ \${#broken[@]} = 0 ]
 EOF
 
 # --- run --------------------------------------------------------------------------------------
-log "booting Debian 12 / kernel 6.1 (limit ${TIMEOUT}s)"
+log "booting kernel $KERNEL (limit ${TIMEOUT}s)"
 rc=0
-"$HERE/run-on-kernel.sh" -C "$ROOT" -t "$TIMEOUT" -m 3072 -s "$OUT/guest.sh" || rc=$?
+if [ "$KERNEL" = 6.1-arm64 ]; then
+  if [ ! -f "$ARM64_IMG/rootfs.img" ]; then
+    log "building the arm64 guest in $ARM64_IMG (≈1 min)"
+    "$SHARED/arm64-build.sh" "$ARM64_IMG" >&2
+  fi
+  ARM64_IMG=$ARM64_IMG "$SHARED/run-arm64.sh" -C "$ROOT" -t "$TIMEOUT" -m 3072 "$OUT/guest.sh" || rc=$?
+else
+  "$HERE/run-on-kernel.sh" "${KARGS[@]+"${KARGS[@]}"}" -C "$ROOT" -t "$TIMEOUT" -m 3072 -s "$OUT/guest.sh" || rc=$?
+fi
 case $rc in
-  0) log "all passed on kernel 6.1 in $((SECONDS - START))s" ;;
+  0) log "all passed on kernel $KERNEL in $((SECONDS - START))s" ;;
   124) log "the guest run passed its ${TIMEOUT}s limit (K61_TIMEOUT)" ;;
   125) log "the guest died before reporting (console tail above)" ;;
-  *) log "failures on kernel 6.1 (exit $rc) after $((SECONDS - START))s" ;;
+  *) log "failures on kernel $KERNEL (exit $rc) after $((SECONDS - START))s" ;;
 esac
 exit "$rc"

@@ -72,6 +72,7 @@ struct files_struct {
 };
 
 struct task_struct {
+	unsigned int __state; /* TASK_RUNNING is 0 (named __state since 5.14) */
 	unsigned int flags;
 	struct files_struct *files;
 	int pid;

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -53,9 +52,9 @@ func TestParseSummaryTable(t *testing.T) {
 		want   traceSummary
 	}{
 		{"no loss", "sysload writev n=1 loop_ns=5\n" + table, true,
-			traceSummary{calls: map[string]uint64{"writev": 1000000, "nanosleep": 2, "syscall_451": 1}}},
+			traceSummary{calls: map[string]uint64{"writev": 1000000, "nanosleep": 2, "syscall_451": 1}, total: 1000003}},
 		{"loss", table + "lost events: 1234\n", true,
-			traceSummary{calls: map[string]uint64{"writev": 1000000, "nanosleep": 2, "syscall_451": 1}, lost: 1234}},
+			traceSummary{calls: map[string]uint64{"writev": 1000000, "nanosleep": 2, "syscall_451": 1}, total: 1000003, lost: 1234}},
 		{"no table", "iotrace: something failed\n", false, traceSummary{}},
 		// a table cut before its total line must not pass for a complete one with zero loss
 		{"cut short", strings.SplitAfter(table, "syscall_451\n")[0], false,
@@ -71,34 +70,24 @@ func TestParseSummaryTable(t *testing.T) {
 	}
 }
 
-func TestRecordingSummary(t *testing.T) {
-	tests := []struct {
-		name    string
-		content string
-		want    traceSummary
-		wantErr bool
-	}{
-		{"summary", `{"type":"header","schema":"iotrace/v1"}` + "\n" +
-			`{"type":"syscall","name":"writev"}` + "\n" +
-			`{"type":"summary","events":3,"lost":2,"syscalls":[{"name":"writev","calls":1,"errors":0,"total_ns":5}]}` + "\n",
-			traceSummary{calls: map[string]uint64{"writev": 1}, lost: 2}, false},
-		{"cut short", `{"type":"header"}` + "\n" + `{"type":"syscall","name":"writev"}` + "\n", traceSummary{}, true},
-		{"torn line", `{"type":"header"}` + "\n" + `{"type":"sys`, traceSummary{}, true},
+// The table iotrace show --summary-only prints for a raw recording, lost calls included.
+func TestParseShowSummary(t *testing.T) {
+	out := "% time     seconds  usecs/call     calls    errors syscall\n" +
+		"------ ----------- ----------- --------- --------- ----------------\n" +
+		" 99.93    1.250234           0   1901625           writev\n" +
+		"  0.06    0.000731         731         1           execve\n" +
+		"  0.01    0.000100          10        10         1 mmap\n" +
+		"------ ----------- ----------- --------- --------- ----------------\n" +
+		"100.00    1.251084           0   1901636         1 total\n" +
+		"lost events: 98387\n" +
+		"  on CPU 1: 98377 calls, 9 kernel events, 1 process events\n"
+	got, ok := parseSummaryTable(out)
+	want := traceSummary{calls: map[string]uint64{"writev": 1901625, "execve": 1, "mmap": 10}, total: 1901636, lost: 98387}
+	if !ok || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v (ok %v), want %+v", got, ok, want)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "r.jsonl")
-			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			got, err := recordingSummary(path)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
-			}
-			if err == nil && !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got %+v, want %+v", got, tc.want)
-			}
-		})
+	if _, ok := parseSummaryTable("no table here\n"); ok {
+		t.Error("a run without a table read as one")
 	}
 }
 
@@ -295,5 +284,9 @@ func TestBuildHelpers(t *testing.T) {
 	}
 	if _, err := os.Stat(h.captureBT); err != nil {
 		t.Error(err)
+	}
+	out, err = exec.Command(h.storm, "1000", "2").CombinedOutput()
+	if m := stormRe.FindStringSubmatch(string(out)); err != nil || m == nil || m[1] != "1000" {
+		t.Errorf("storm: %v %q", err, out)
 	}
 }

@@ -11,12 +11,13 @@ import (
 // The storm, the pacer, the start stamp and bpftrace's capture script, copied from the shared
 // anchors (testdata/README.md says from where) so that the repository stands alone.
 //
-//go:embed testdata/sysload.c testdata/paced.c testdata/stamp.c testdata/capture.bt
+//go:embed testdata/sysload.c testdata/paced.c testdata/stamp.c testdata/capture.bt testdata/storm.c
 var sources embed.FS
 
 // helpers are the built programs, in the run's work directory.
 type helpers struct {
 	sysload, paced, stamp string
+	storm                 string // N writev calls over T threads, each carrying its index
 	captureBT             string // bpftrace script
 }
 
@@ -29,6 +30,7 @@ func buildHelpers(dir string) (*helpers, error) {
 		sysload:   filepath.Join(dir, "sysload"),
 		paced:     filepath.Join(dir, "paced"),
 		stamp:     filepath.Join(dir, "stamp"),
+		storm:     filepath.Join(dir, "storm"),
 		captureBT: filepath.Join(dir, "capture.bt"),
 	}
 	builds := []struct {
@@ -38,6 +40,7 @@ func buildHelpers(dir string) (*helpers, error) {
 		{"sysload.c", h.sysload, nil},
 		{"paced.c", h.paced, []string{"-pthread"}},
 		{"stamp.c", h.stamp, nil},
+		{"storm.c", h.storm, []string{"-pthread"}},
 	}
 	if err := extract(dir, "capture.bt"); err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ type config struct {
 	rateSteps   int
 }
 
-var sections = []string{"overhead", "startup", "rss", "rate"}
+var sections = []string{"overhead", "storm", "startup", "rss", "rate"}
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -55,7 +55,7 @@ func parseFlags(args []string) (*config, error) {
 	iotrace := fs.String("iotrace", "bin/iotrace", "the iotrace binary to measure")
 	rbref := fs.String("rbref", "", "rbref binary (shared/bench/rbref/build.sh) for the floor rows; skipped when empty")
 	modes := fs.String("modes", strings.Join(modeNames(), ","), "storm modes: writev, pread, epoll, mixed")
-	tracers := fs.String("tracers", "iotrace,rbref,bpftrace,strace", "tracers to compare (those not installed are skipped)")
+	tracers := fs.String("tracers", "iotrace,iotrace-live,rbref,bpftrace,strace", "tracers to compare (those not installed are skipped)")
 	only := fs.String("only", strings.Join(sections, ","), "sections to run: "+strings.Join(sections, ", "))
 	runs := fs.Int("runs", 3, "traced/untraced pairs per overhead row (the median ratio is shown)")
 	scale := fs.Int64("scale", 1, "divide every storm's length by this")
@@ -159,6 +159,8 @@ func run(args []string) error {
 		switch s {
 		case "overhead":
 			err = b.overhead()
+		case "storm":
+			err = b.zeroLossStorm()
 		case "startup":
 			err = b.startup()
 		case "rss":
@@ -190,6 +192,6 @@ func (b *bench) warmUp() error {
 	if _, err := b.exec([]string{b.h.sysload, "writev", "1000"}, runOpts{}); err != nil {
 		return err
 	}
-	_, err := b.exec(iotraceArgs(b, "/dev/null", []string{b.h.stamp}), runOpts{})
+	_, err := b.exec(iotraceArgs(b, b.recordPath(), []string{b.h.stamp}), runOpts{})
 	return err
 }

@@ -31,34 +31,42 @@ type tracer struct {
 	name string
 	div  int64
 	argv func(b *bench, cmd []string) []string
-	// iotrace prints its summary table on stderr; the others report no loss we can read.
-	countsLost bool
+	// how iotrace's losses are read: from its recording (raw) or its summary table on stderr;
+	// the others report no loss we can read.
+	countsLost, raw bool
 }
 
-var tracerNames = []string{"iotrace", "rbref", "bpftrace", "strace"}
+var tracerNames = []string{"iotrace", "iotrace-live", "rbref", "bpftrace", "strace"}
 
-// iotraceArgs is the configuration under test: full decoding, default settings, both JSON Lines
-// renderers busy as in shared/bench (stdout and -o). --summary adds only the table at the end,
-// which is where the lost count is read.
+// iotraceArgs is the configuration under test: default settings, every capture, the records
+// written raw to output (FILE.iotrace), as perf record does; the decoding is `iotrace show`'s,
+// after the run (recordingSummary). A live JSON Lines run is a row of its own (iotraceLive).
 func iotraceArgs(b *bench, output string, cmd []string) []string {
-	return append([]string{b.cfg.iotrace, "trace", "--format", "jsonl", "--summary", "-o", output, "--"}, cmd...)
+	return append([]string{b.cfg.iotrace, "trace", "--format", "none", "-o", output, "--"}, cmd...)
+}
+
+// iotraceLive decodes, annotates and encodes JSON Lines while the target runs (a complete
+// pipeline reading the recording back), with the summary table on stderr.
+func iotraceLive(b *bench, cmd []string) []string {
+	return append([]string{b.cfg.iotrace, "trace", "--format", "jsonl", "--summary", "-o", "/dev/null", "--"}, cmd...)
 }
 
 func (b *bench) tracers() (use []tracer, skipped []string) {
 	all := map[string]tracer{
-		"iotrace": {"iotrace", 1, func(b *bench, cmd []string) []string {
-			return iotraceArgs(b, "/dev/null", cmd)
-		}, true},
+		"iotrace": {"iotrace record", 1, func(b *bench, cmd []string) []string {
+			return iotraceArgs(b, b.recordPath(), cmd)
+		}, true, true},
+		"iotrace-live": {"iotrace jsonl", 1, iotraceLive, true, false},
 		// the floor: a minimal C + libbpf capture with batched wakeups
 		"rbref": {"rbref batched", 1, func(b *bench, cmd []string) []string {
 			return append([]string{b.cfg.rbref, "-b", "-o", "/dev/null", "--"}, cmd...)
-		}, false},
+		}, false, false},
 		"bpftrace": {"bpftrace printf", 10, func(b *bench, cmd []string) []string {
 			return []string{"bpftrace", "-o", "/dev/null", "-c", strings.Join(cmd, " "), b.h.captureBT}
-		}, false},
+		}, false, false},
 		"strace": {"strace", 30, func(b *bench, cmd []string) []string {
 			return append([]string{"strace", "-f", "-qq", "-o", "/dev/null"}, cmd...)
-		}, false},
+		}, false, false},
 	}
 	for _, name := range b.cfg.tracers {
 		t := all[name]
@@ -94,7 +102,8 @@ func (b *bench) overhead() error {
 	ts, skipped := b.tracers()
 	b.printf("\n## Overhead: traced ÷ untraced, median of %d interleaved pairs\n", b.cfg.runs)
 	b.printf("(loop = the storm's own loop time, start-up excluded; wall and cpu = the whole process tree;\n")
-	b.printf(" iotrace runs as: %s)\n", strings.Join(iotraceArgs(b, "/dev/null", []string{"CMD"}), " "))
+	b.printf(" iotrace record: %s, decoded after the run by iotrace show;\n", strings.Join(iotraceArgs(b, "FILE.iotrace", []string{"CMD"}), " "))
+	b.printf(" iotrace jsonl: %s)\n", strings.Join(iotraceLive(b, []string{"CMD"}), " "))
 	if len(skipped) > 0 {
 		b.printf("(skipped: %s)\n", strings.Join(skipped, ", "))
 	}
@@ -150,6 +159,13 @@ func (b *bench) overheadRow(mode string, t tracer) (overheadRow, error) {
 		base = append(base, float64(lu))
 		if t.countsLost {
 			sum, ok := parseSummaryTable(a.stderr)
+			if t.raw {
+				var err error
+				if sum, err = b.recordingSummary(b.recordPath()); err != nil {
+					return row, fmt.Errorf("%s %s: %w", mode, t.name, err)
+				}
+				ok = true
+			}
 			if !ok {
 				return row, fmt.Errorf("%s %s: iotrace printed no summary table:\n%s", mode, t.name, tail(a.stderr, 2000))
 			}

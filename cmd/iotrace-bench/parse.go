@@ -2,15 +2,15 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var (
@@ -65,6 +65,7 @@ func parsePaced(stderr string) (pacedLine, bool) {
 // traceSummary is what iotrace said at the end of a run: calls per syscall and lost events.
 type traceSummary struct {
 	calls map[string]uint64
+	total uint64 // calls of every syscall
 	lost  uint64
 }
 
@@ -81,6 +82,7 @@ func parseSummaryTable(stderr string) (s traceSummary, ok bool) {
 	for _, m := range sumRowRe.FindAllStringSubmatch(table, -1) {
 		if m[2] == "total" {
 			ok = true
+			s.total, _ = strconv.ParseUint(m[1], 10, 64)
 			continue
 		}
 		n, _ := strconv.ParseUint(m[1], 10, 64)
@@ -92,48 +94,39 @@ func parseSummaryTable(stderr string) (s traceSummary, ok bool) {
 	return s, ok
 }
 
-// recordingSummary reads the summary line that ends a JSON Lines recording (schema iotrace/v1).
-func recordingSummary(path string) (traceSummary, error) {
-	f, err := os.Open(path)
+// recordingSummary decodes a raw recording with `iotrace show --summary-only` and reads its
+// table: what a user sees of the run afterwards.
+func (b *bench) recordingSummary(path string) (traceSummary, error) {
+	r, err := b.exec([]string{b.cfg.iotrace, "show", "--summary-only", path}, runOpts{stdout: true})
 	if err != nil {
 		return traceSummary{}, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return traceSummary{}, err
+	sum, ok := parseSummaryTable(r.stdout)
+	if !ok {
+		return traceSummary{}, fmt.Errorf("iotrace show %s printed no summary table:\n%s", path, tail(r.stdout, 2000))
 	}
-	const window = 1 << 20 // the summary line is short: a few hundred bytes per distinct syscall
-	off := max(st.Size()-window, 0)
-	buf, err := io.ReadAll(io.NewSectionReader(f, off, st.Size()-off))
-	if err != nil {
-		return traceSummary{}, fmt.Errorf("read %s: %w", path, err)
-	}
-	return lastSummaryLine(buf)
+	return sum, nil
 }
 
-func lastSummaryLine(buf []byte) (traceSummary, error) {
-	buf = bytes.TrimRight(buf, "\n")
-	last := buf[bytes.LastIndexByte(buf, '\n')+1:]
-	var rec struct {
-		Type     string `json:"type"`
-		Lost     uint64 `json:"lost"`
-		Syscalls []struct {
-			Name  string `json:"name"`
-			Calls uint64 `json:"calls"`
-		} `json:"syscalls"`
+// recordPath is where a traced run of the bench records.
+func (b *bench) recordPath() string { return filepath.Join(b.work, "run.iotrace") }
+
+// procCPU reads a process's own CPU time (user + system, its reaped children left out) from
+// /proc/PID/stat.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
 	}
-	if err := json.Unmarshal(last, &rec); err != nil {
-		return traceSummary{}, fmt.Errorf("last line of the recording: %w", err)
+	// the fields after the command name, which is in parentheses and may hold spaces
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
 	}
-	if rec.Type != "summary" {
-		return traceSummary{}, fmt.Errorf("the recording ends with a %q line, not its summary", rec.Type)
-	}
-	s := traceSummary{calls: map[string]uint64{}, lost: rec.Lost}
-	for _, sc := range rec.Syscalls {
-		s.calls[sc.Name] += sc.Calls
-	}
-	return s, nil
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / userHZ, nil
 }
 
 // procStatus reads the resident-set lines of /proc/PID/status, in bytes.

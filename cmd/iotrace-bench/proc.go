@@ -34,12 +34,15 @@ type result struct {
 	cpu      time.Duration // user+system of the process and of the children it reaped (wait4)
 	maxRSS   int64         // bytes; wait4 reports the largest of the process and its reaped children
 	stderr   string
+	stdout   string // when runOpts.stdout asked for it
 }
 
 // runOpts tune one launch.
 type runOpts struct {
 	// watch is called with the pid once the process runs, and its stop function when it ended.
 	watch func(pid int) (stop func())
+	// stdout: keep what the process writes to stdout (else it goes to /dev/null)
+	stdout bool
 }
 
 // exec runs argv with stdin and stdout on /dev/null and stderr captured, and fails when it
@@ -48,9 +51,12 @@ func (b *bench) exec(argv []string, o runOpts) (result, error) {
 	if err := b.ctx.Err(); err != nil {
 		return result{}, err
 	}
-	var stderr bytes.Buffer
+	var stderr, stdout bytes.Buffer
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = &stderr
+	if o.stdout {
+		cmd.Stdout = &stdout
+	}
 	var r result
 	r.launchNS = monotonicNS()
 	t0 := time.Now()
@@ -67,6 +73,7 @@ func (b *bench) exec(argv []string, o runOpts) (result, error) {
 		stop()
 	}
 	r.stderr = stderr.String()
+	r.stdout = stdout.String()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
 		r.maxRSS = ru.Maxrss << 10

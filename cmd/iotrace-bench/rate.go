@@ -93,7 +93,7 @@ func (b *bench) maxRate() error {
 	b.printf("%s\n", "---------- ----------- ----------- --------- -------------")
 	try := func(rate int) (rateTrial, error) {
 		cmd := []string{b.h.paced, strconv.Itoa(rate), strconv.FormatFloat(secs, 'f', -1, 64), strconv.Itoa(threads)}
-		r, err := b.exec(iotraceArgs(b, "/dev/null", cmd), runOpts{})
+		r, err := b.exec(iotraceArgs(b, b.recordPath(), cmd), runOpts{})
 		if err != nil {
 			return rateTrial{}, err
 		}
@@ -101,9 +101,9 @@ func (b *bench) maxRate() error {
 		if !ok {
 			return rateTrial{}, fmt.Errorf("no report line from paced:\n%s", tail(r.stderr, 2000))
 		}
-		sum, ok := parseSummaryTable(r.stderr)
-		if !ok {
-			return rateTrial{}, fmt.Errorf("iotrace printed no summary table:\n%s", tail(r.stderr, 2000))
+		sum, err := b.recordingSummary(b.recordPath())
+		if err != nil {
+			return rateTrial{}, err
 		}
 		t := rateTrial{offered: rate, achieved: p.achieved, calls: p.calls, delivered: sum.calls["writev"],
 			lost: sum.lost, selfCPU: p.selfCPU}
@@ -123,6 +123,6 @@ func (b *bench) maxRate() error {
 	default:
 		b.printf("=> highest zero-loss rate: %.0f events/s (offered %d/s)\n", best.achieved, best.offered)
 	}
-	b.printf("(one event per writev; iotrace's ring carries two records for it, an entry one with the iovecs and the exit)\n")
+	b.printf("(one event per writev, one ring record per call, iovecs included)\n")
 	return nil
 }

@@ -13,7 +13,7 @@ const rssTarget = 64 << 20
 // peakRSS records a long writev storm with -o and reports iotrace's peak resident set.
 func (b *bench) peakRSS() error {
 	n := b.cfg.rssEvents
-	path := filepath.Join(b.work, "rss.jsonl")
+	path := filepath.Join(b.work, "rss.iotrace")
 	defer os.Remove(path)
 	cmd := []string{b.h.sysload, "writev", strconv.FormatInt(n, 10), "-t"}
 	argv := iotraceArgs(b, path, cmd)
@@ -51,7 +51,7 @@ func (b *bench) peakRSS() error {
 	if st, err := os.Stat(path); err == nil {
 		size = st.Size()
 	}
-	sum, err := recordingSummary(path)
+	sum, err := b.recordingSummary(path)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func (b *bench) startup() error {
 		name string
 		argv []string
 	}
-	rows := []startupRow{{"iotrace trace -- stamp", iotraceArgs(b, "/dev/null", []string{b.h.stamp})}}
+	rows := []startupRow{{"iotrace trace -- stamp", iotraceArgs(b, b.recordPath(), []string{b.h.stamp})}}
 	if b.cfg.rbref != "" && slices.Contains(b.cfg.tracers, "rbref") {
 		rows = append(rows, startupRow{"rbref -b -- stamp", []string{b.cfg.rbref, "-b", "-o", "/dev/null", "--", b.h.stamp}})
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/iotrace/iotrace/internal/event"
-	"github.com/iotrace/iotrace/internal/record"
+	"github.com/iotrace/iotrace/internal/replay"
 	"github.com/iotrace/iotrace/internal/testutil"
 )
 
@@ -33,6 +33,8 @@ var (
 	iotraceBin string // the binary under test
 	helperBin  string // testdata/iohelper.c, built
 	helperErr  error  // why the helper could not be built
+	stormBin   string // the bench's storm (../iotrace-bench/testdata/storm.c), built
+	stormErr   error
 )
 
 // runTimeout bounds every command a test runs, so a hung trace fails instead of stalling CI.
@@ -62,28 +64,40 @@ func testMain(m *testing.M) int {
 			return 1
 		}
 	}
-	helperBin = os.Getenv("IOTRACE_HELPER")
-	if helperBin == "" {
-		helperBin = filepath.Join(dir, "iohelper")
-		if out, err := exec.Command("gcc", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread", "-static",
-			"-o", helperBin, filepath.Join("testdata", "iohelper.c")).CombinedOutput(); err != nil {
-			helperErr = fmt.Errorf("build testdata/iohelper.c with gcc: %v\n%s", err, out)
-		}
-	}
+	helperBin, helperErr = buildC(dir, "IOTRACE_HELPER", "iohelper", filepath.Join("testdata", "iohelper.c"), "-O1")
+	stormBin, stormErr = buildC(dir, "IOTRACE_STORM", "storm", filepath.Join("..", "iotrace-bench", "testdata", "storm.c"), "-O2")
 	return m.Run()
+}
+
+// buildC builds a C helper into dir with gcc, static — unless env names one already built (a
+// run on another kernel: the guest has no gcc).
+func buildC(dir, env, name, src, opt string) (string, error) {
+	if bin := os.Getenv(env); bin != "" {
+		return bin, nil
+	}
+	bin := filepath.Join(dir, name)
+	if out, err := exec.Command("gcc", opt, "-Wall", "-Wextra", "-Werror", "-pthread", "-static", "-o", bin, src).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s with gcc: %v\n%s", src, err, out)
+	}
+	return bin, nil
 }
 
 // requireHelper stops a test that needs the C helper when it could not be built: a skip
 // outside CI (no gcc here), a failure in CI (make deps installs gcc).
 func requireHelper(t *testing.T) {
 	t.Helper()
-	if helperErr == nil {
+	requireBuilt(t, helperErr)
+}
+
+func requireBuilt(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
 		return
 	}
 	if testutil.InCI() {
-		t.Fatal(helperErr)
+		t.Fatal(err)
 	}
-	t.Skip(helperErr)
+	t.Skip(err)
 }
 
 // result is how a finished command ended.
@@ -131,7 +145,7 @@ type recording struct {
 // line, a broken last line) is an error: iotrace must always finish its file.
 func readRecording(t *testing.T, name string, data []byte) *recording {
 	t.Helper()
-	rd, err := record.NewReader(bytes.NewReader(data), name)
+	rd, err := replay.NewReader(bytes.NewReader(data), name)
 	if err != nil {
 		t.Fatalf("read recording: %v", err)
 	}
@@ -207,6 +221,9 @@ func (r *recording) execPID(t *testing.T, filename string) uint32 {
 func (r *recording) pids() map[uint32]bool {
 	out := map[uint32]bool{}
 	for _, e := range r.Events {
+		if l, ok := e.(*event.Lost); ok && l.PID == 0 {
+			continue // a machine-wide count (events a BPF program was skipped for), no process's
+		}
 		out[e.Base().PID] = true
 	}
 	return out
@@ -286,7 +303,7 @@ func watchLines(r io.Reader) *lineWatcher {
 	go func() {
 		defer close(w.done)
 		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 1<<20), record.MaxLine)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
 		for sc.Scan() {
 			w.mu.Lock()
 			w.lines = append(w.lines, sc.Text())

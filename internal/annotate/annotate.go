@@ -15,6 +15,9 @@ import (
 
 const oCloexec = 0o2000000 // O_CLOEXEC, SOCK_CLOEXEC and EPOLL_CLOEXEC on both arches
 
+// maxExited bounds the exited pids remembered (for naming wakers).
+const maxExited = 65536
+
 // oDirect is O_DIRECT, whose value differs between the arches.
 func oDirect(arch string) uint64 {
 	if arch == "arm64" {
@@ -27,49 +30,56 @@ func oDirect(arch string) uint64 {
 type Annotator struct {
 	arch     string
 	procs    map[uint32]*proc // by pid
+	exited   map[uint32]bool  // traced processes that exited: a waker can be one (wait4's child)
+	losses   []lossWindow     // recent kernel-event gaps (losses.go)
 	nextFile int
 	seq      uint64
 	pending  map[uint32][]*event.Kernel // by tid: raised inside a syscall not yet seen
 	recent   map[uint32][]recentCall    // by tid: the last syscalls shown
 	inodes   map[uint64]*fileInfo       // what the trace showed of a file, by inode
-	// FromProc seeds a process first seen from /proc (a live run); off when re-reading a file.
-	FromProc bool
+	blk      *blockState                // block requests in flight, by the call that issued them
+	mms      map[int64]mmCounts         // mapped-page counts, by mm (rss_stat mm_id)
+	faults   map[uint32]*userFault      // by tid: the page fault in progress outside syscalls
+	prevEv   map[uint32]*event.Kernel   // by tid: its previous kernel event outside syscalls
+	unmapped map[uint32][]*mapping      // by tid: mappings its munmap/exec removed, for the notes
+	tree     map[uint32]bool            // by pid: processes of the traced tree (calls, forks, seeds)
+	// by device and sector: where block requests issued outside calls came from
+	reqOutside map[reqKey]reqOrigin
 	// InferReadahead: the kernel lacks the readahead tracepoints, so readahead is inferred from
 	// page-cache fills beyond what a read asked for (and the note says so).
 	InferReadahead bool
+	// RSSBatched: the kernel (before 6.2) batches a task's mapped-page counts, so kmem:rss_stat
+	// does not tell what each fault mapped (SetKernel sets it from the release).
+	RSSBatched bool
+}
+
+// SetKernel tells the annotator the release of the kernel the events come from.
+func (a *Annotator) SetKernel(release string) {
+	var major, minor int
+	if _, err := fmt.Sscanf(release, "%d.%d", &major, &minor); err == nil {
+		a.RSSBatched = major < 6 || major == 6 && minor < 2
+	}
 }
 
 // New returns an annotator for events recorded on arch.
 func New(arch string) *Annotator {
-	return &Annotator{arch: arch, procs: make(map[uint32]*proc), pending: make(map[uint32][]*event.Kernel),
+	return &Annotator{arch: arch, procs: make(map[uint32]*proc), exited: make(map[uint32]bool), pending: make(map[uint32][]*event.Kernel),
 		recent: make(map[uint32][]recentCall),
-		inodes: make(map[uint64]*fileInfo)}
+		inodes: make(map[uint64]*fileInfo), blk: newBlockState(), mms: map[int64]mmCounts{},
+		faults: map[uint32]*userFault{}, prevEv: map[uint32]*event.Kernel{}, unmapped: map[uint32][]*mapping{},
+		tree: map[uint32]bool{}, reqOutside: map[reqKey]reqOrigin{}}
 }
 
-// Seed reads a process's current descriptors from /proc, for a -p target when attaching.
-func (a *Annotator) Seed(pid int) {
-	a.procs[uint32(pid)] = a.seedFromProc(uint32(pid))
-}
-
-// SeedForExec seeds a launched target that is about to exec its command: only descriptors that
-// survive the exec are kept, and skip (the launcher's own) are left out.
-func (a *Annotator) SeedForExec(pid int, skip ...int64) {
-	p := a.seedFromProc(uint32(pid))
-	p.execed()
-	for _, n := range skip {
-		delete(p.fds, n)
-	}
-	a.procs[uint32(pid)] = p
+// Seed models a process from what it had when tracing began.
+func (a *Annotator) Seed(s Seed) {
+	a.procs[uint32(s.PID)] = a.seeded(s)
+	a.tree[uint32(s.PID)] = true
 }
 
 func (a *Annotator) proc(pid uint32) *proc {
 	p, ok := a.procs[pid]
 	if !ok {
-		if a.FromProc {
-			p = a.seedFromProc(pid)
-		} else {
-			p = newProc()
-		}
+		p = newProc()
 		a.procs[pid] = p
 	}
 	return p
@@ -82,12 +92,39 @@ func (a *Annotator) process(e *event.Process) {
 			a.procs[e.ChildPID] = a.proc(e.PID).clone()
 		}
 	case "exit":
+		if p, ok := a.procs[e.PID]; ok {
+			for tid, f := range a.faults {
+				if f.first.PID == e.PID {
+					a.endFault(tid)
+				}
+			}
+			e.Notes = append(e.Notes, a.exitLessons(p)...)
+		}
 		delete(a.procs, e.PID)
+		if len(a.exited) >= maxExited {
+			clear(a.exited)
+		}
+		a.exited[e.PID] = true
 		delete(a.recent, e.TID)
 	}
 }
 
+// forget drops what is modelled of a process (its descriptors, mappings, queues): a call that
+// changed them was lost, so naming a descriptor from the model could name the wrong file.
+func (a *Annotator) forget(pid uint32) {
+	if _, ok := a.procs[pid]; ok {
+		a.procs[pid] = newProc()
+	}
+}
+
 func (a *Annotator) syscall(s *event.Syscall) {
+	if s.EntryLost {
+		// its arguments are not known: it cannot be applied to the model
+		if syscalls.ChangesModel(s.Name) {
+			a.forget(s.PID)
+		}
+		return
+	}
 	p := a.proc(s.PID)
 	spec := syscalls.SpecFor(a.arch, s.Name)
 	// Name descriptors as they were when the call was made, before the call changes the table.
@@ -101,10 +138,37 @@ func (a *Annotator) syscall(s *event.Syscall) {
 			}
 		}
 	}
+	a.edgeRead(p, s) // failed reads too: EAGAIN is what a drained edge-triggered fd returns
 	if s.Failed() || s.Unfinished && s.Name != "execve" && s.Name != "execveat" {
 		return
 	}
+	countFileIO(p, s)
 	a.update(p, s)
+}
+
+// fileIO are the calls that move a file's bytes through a buffer: the mmap lesson counts them.
+var fileIO = map[string]bool{
+	"read": true, "write": true, "pread64": true, "pwrite64": true, "readv": true, "writev": true,
+	"preadv": true, "pwritev": true, "preadv2": true, "pwritev2": true,
+}
+
+// countFileIO counts a read/write-family call against the mappings of the file it moved bytes
+// of, so the lesson at munmap says how many there were while the file was mapped.
+func countFileIO(p *proc, s *event.Syscall) {
+	if !fileIO[s.Name] {
+		return
+	}
+	v, _ := s.Arg("fd")
+	d, ok := p.fds[int64(int32(v))]
+	if !ok || d.f.ino == 0 {
+		return
+	}
+	for _, m := range p.maps {
+		if m.ino == d.f.ino {
+			m.rwCalls++
+			m.rwBytes += s.Ret
+		}
+	}
 }
 
 // update applies a successful call to the descriptor table.
@@ -139,7 +203,10 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 			d.f.direct = flags&oDirect(a.arch) != 0
 		}
 	case "close":
-		delete(p.fds, arg("fd"))
+		if d, ok := p.fds[arg("fd")]; ok {
+			delete(p.fds, arg("fd"))
+			a.released(d.f)
+		}
 	case "dup":
 		a.dup(p, s, arg("fildes"), ret, false)
 	case "dup2":
@@ -189,18 +256,15 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 		a.epollCtl(p, s)
 	case "epoll_wait", "epoll_pwait", "epoll_pwait2":
 		a.epollReady(p, s)
-	case "io_setup", "io_destroy", "io_submit", "io_getevents", "io_pgetevents":
-		a.aio(p, s)
 	case "epoll_create", "epoll_create1":
 		a.open(p, s, ret, "anon_inode:[eventpoll]", argU("flags")&oCloexec != 0)
 	case "io_uring_setup":
 		a.open(p, s, ret, "anon_inode:[io_uring]", true) // io_uring fds are always O_CLOEXEC
-		a.uringSetup(p, s)
-	case "io_uring_enter":
-		a.uringEnter(p, s)
 	case "eventfd2":
 		a.open(p, s, ret, "anon_inode:[eventfd]", argU("flags")&oCloexec != 0)
 	case "execve", "execveat":
+		a.unmapped[s.TID] = p.maps // the old image's mappings went with its mm
+		p.maps = nil
 		if closed := p.execed(); len(closed) > 0 {
 			slices.Sort(closed)
 			s.Notes = append(s.Notes, fmt.Sprintf("close-on-exec closed %s", fdList(closed)))
@@ -215,19 +279,16 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 		p.mapped(s, path)
 	case "munmap":
 		length := argU("len")
-		for _, m := range p.unmap(argU("addr"), argU("addr")+roundPage(length)) {
-			if n := unmapNote(m); n != "" {
-				s.Notes = append(s.Notes, n)
-			}
-		}
+		a.unmapped[s.TID] = p.unmap(argU("addr"), argU("addr")+roundPage(length))
 	case "read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2":
 		if d, ok := p.fds[arg("fd")]; ok {
 			p.fileIO(d.f.ino)
 		}
-	case "fsync", "fdatasync":
-		if ino, ok := s.Decoded.Int("fd_ino"); ok {
-			clear(a.file(uint64(ino)).dirty) // written back: the call returned success
+		if n, ok := fillNote(s); ok {
+			s.Notes = append(s.Notes, n)
 		}
+	case "fsync", "fdatasync", "sync", "syncfs", "msync", "sync_file_range":
+		a.synced(p, s) // written back: the call returned success
 	case "chdir":
 		if name, ok := s.Decoded.Str("filename"); ok {
 			p.cwd = a.resolve(p, s, name)
@@ -254,7 +315,11 @@ func (a *Annotator) dup(p *proc, s *event.Syscall, old, newfd int64, cloexec boo
 	if prev, open := p.fds[newfd]; open && newfd != old && prev.f != d.f {
 		s.Notes = append(s.Notes, fmt.Sprintf("fd %d (%s) was open: %s closed it silently", newfd, prev.f.path, s.Name))
 	}
+	prev, open := p.fds[newfd]
 	p.fds[newfd] = fd{f: d.f, cloexec: cloexec}
+	if open {
+		a.released(prev.f)
+	}
 	s.Decoded = setField(s.Decoded, "ret", d.f.path)
 	s.Decoded = setField(s.Decoded, "ret_file", int64(d.f.id))
 	if newfd != old {

@@ -38,6 +38,16 @@ var fixtures = []struct {
 	{"epoll-echo", []string{"epoll", "--variant", "echo"}},
 	{"dup-shared-offset", []string{"dup", "--variant", "shared-offset"}},
 	{"mmap-cold", []string{"mmap", "--variant", "cold"}},
+	// recorded with page_cache_ra_order, kmem:rss_stat, block_rq_requeue and
+	// sb_clear_inode_writeback: the readahead windows, pages mapped, copy-on-write
+	{"fadvise-willneed", []string{"fadvise", "--variant", "willneed"}},
+	{"fadvise-random-vs-seq", []string{"fadvise", "--variant", "random-vs-seq"}},
+	{"fadvise-copy", []string{"fadvise", "--variant", "copy"}},
+	{"mmap-cow", []string{"mmap", "--variant", "cow"}},
+	{"mmap-populate", []string{"mmap", "--variant", "populate"}},
+	// the EPOLLET notes, and a readv that ends inside its last buffer
+	{"epoll-et-stranded", []string{"epoll", "--variant", "et-stranded"}},
+	{"vectored-readv", []string{"vectored", "--variant", "readv"}},
 }
 
 // TestReannotate re-annotates recorded runs from what the tracer saw — the recording stripped of
@@ -170,19 +180,22 @@ func strip(events []event.Event) []event.Event {
 			out = append(out, &s)
 		case *event.Kernel:
 			k := *x
-			k.Seq, k.Notes, k.CauseSeq = 0, nil, 0
+			k.Seq, k.Notes, k.CauseSeq, k.Outside = 0, nil, 0, ""
 			k.SyscallTS = entry[x.CauseSeq]
 			k.Args = nil
 			for _, kv := range x.Args {
 				if x.Name == "page_fault_user" && (kv.Key == "mapping" || kv.Key == "page" || kv.Key == "write") {
 					continue
 				}
+				if kv.Key == "fault_seq" || kv.Key == "reissued" || kv.Key == "file" || x.Name == "rss_stat" && kv.Key == "pages" {
+					continue // added by the annotator
+				}
 				k.Args = append(k.Args, kv)
 			}
 			out = append(out, &k)
 		case *event.Process:
 			p := *x
-			p.Seq = 0
+			p.Seq, p.Notes = 0, nil
 			out = append(out, &p)
 		case *event.Lost:
 			l := *x
@@ -211,6 +224,7 @@ func strip(events []event.Event) []event.Event {
 // reannotate runs events through a fresh annotator, as `iotrace show` of a raw stream would.
 func reannotate(h *event.Header, events []event.Event) []event.Event {
 	a := New(syscalls.GoArch(h.Arch))
+	a.SetKernel(h.Kernel)
 	var out []event.Event
 	for _, e := range events {
 		out = append(out, a.Annotate(e)...)
@@ -601,6 +615,11 @@ func TestNotes(t *testing.T) {
 			call(1, "fadvise64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_DONTNEED"),
 			[]kev{{"mm_filemap_delete_from_page_cache", 0, 4}, {"mm_filemap_delete_from_page_cache", 16, 4}},
 			[]string{"DONTNEED evicted 32 pages of inode 42"}},
+		// 5.15 caches a page past the end of a file read to EOF; DONTNEED drops it too
+		{"DONTNEED with a page past the end", "amd64",
+			sized(call(1, "fadvise64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_DONTNEED"), 8192),
+			[]kev{{"mm_filemap_delete_from_page_cache", 0, 0}, {"mm_filemap_delete_from_page_cache", 1, 0}, {"mm_filemap_delete_from_page_cache", 2, 0}},
+			[]string{"DONTNEED evicted 2 of 2 pages of inode 42 (8 KiB), and 1 page past its end"}},
 		{"DONTNEED that evicts nothing", "amd64",
 			call(1, "fadvise64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_DONTNEED"),
 			nil,
@@ -613,7 +632,7 @@ func TestNotes(t *testing.T) {
 		{"WILLNEED reads ahead", "amd64",
 			call(1, "fadvise64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_WILLNEED"),
 			[]kev{{"mm_filemap_add_to_page_cache", 0, 0}, {"mm_filemap_add_to_page_cache", 1, 0}},
-			[]string{"WILLNEED read ahead: 2 pages of inode 42 to the page cache (pages 0–1)"}},
+			[]string{"WILLNEED inserted 2 pages of inode 42 into the page cache (pages 0–1); no block request went out before it returned (the reads were still queued)"}},
 		{"a write caching what it writes needs no note", "amd64",
 			call(1, "write", 4096, "fd", 3, "buf", 0, "count", 4096),
 			[]kev{{"mm_filemap_add_to_page_cache", 0, 0}},
@@ -632,6 +651,12 @@ func TestNotes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sized gives a call on a file descriptor the file size the decoder attaches (fd_size).
+func sized(s *event.Syscall, size int64) *event.Syscall {
+	s.Decoded = append(s.Decoded, event.Field{Key: "fd_size", Val: size})
+	return s
 }
 
 func TestDurText(t *testing.T) {
@@ -682,22 +707,162 @@ func TestQueues(t *testing.T) {
 	wait := call(1, "epoll_wait", 1, "epfd", 7, "events", 0, "maxevents", 8, "timeout", 0)
 	wait.Decoded = event.Fields{{Key: "events", Val: []any{event.Fields{{Key: "events", Val: "EPOLLIN"}, {Key: "data", Val: int64(5)}}}}}
 	a.Annotate(wait)
-	setup := call(1, "io_uring_setup", 9, "entries", 4, "params", 0)
-	setup.Decoded = event.Fields{{Key: "params", Val: event.Fields{{Key: "sq_entries", Val: int64(4)}, {Key: "cq_entries", Val: int64(8)}, {Key: "flags", Val: "IORING_SETUP_SQPOLL"}}}}
-	a.Annotate(setup)
-	enter := call(1, "io_uring_enter", 4, "fd", 9, "to_submit", 4, "min_complete", 4, "flags", 1, "argp", 0, "argsz", 0)
-	a.Annotate(enter)
 	for _, tt := range []struct {
 		s    *event.Syscall
 		want string
 	}{
 		{ctl, "interest list of epoll #1: 1 fd: 5</in> EPOLLIN|EPOLLET"},
 		{wait, "ready: 5</in> EPOLLIN (1 of 1 watched)"},
-		{setup, "io_uring #3: 4 SQ and 8 CQ entries; a kernel thread polls the SQ, so submissions need no syscall"},
-		{enter, "io_uring #3: 4 submitted of 4 asked, waited for 4 completions"},
 	} {
 		if !slices.Contains(tt.s.Notes, tt.want) {
 			t.Errorf("%s notes = %q, want %q", tt.s.Name, tt.s.Notes, tt.want)
 		}
+	}
+}
+
+// uringCall is an io_uring call whose kernel events (raised inside it) the annotator sees first.
+func uringCall(a *Annotator, s *event.Syscall, kernel ...string) {
+	for _, name := range kernel {
+		a.Annotate(&event.Kernel{Common: event.Common{TS: s.TS + 1, PID: s.PID, TID: s.TID}, Name: name, SyscallTS: s.TS,
+			Args: event.Fields{{Key: "ctx", Val: "#7"}}})
+	}
+	a.Annotate(s)
+}
+
+// io_uring notes name the ring by the ctx id of its kernel lines, say a wait only with
+// IORING_ENTER_GETEVENTS, and never call SQPOLL's to_submit return a submission by the call.
+func TestUringNotes(t *testing.T) {
+	a := New("amd64")
+	params := func(flags string) event.Fields {
+		return event.Fields{{Key: "params", Val: event.Fields{{Key: "sq_entries", Val: int64(4)}, {Key: "cq_entries", Val: int64(8)}, {Key: "flags", Val: flags}}}}
+	}
+	setup := call(1, "io_uring_setup", 5, "entries", 4, "params", 0)
+	setup.Decoded = params("0")
+	uringCall(a, setup, "io_uring_create")
+	enter := func(ret int64, fd, submit, minc, flags int, kernel ...string) *event.Syscall {
+		s := call(1, "io_uring_enter", ret, "fd", fd, "to_submit", submit, "min_complete", minc, "flags", flags, "argp", 0, "argsz", 0)
+		uringCall(a, s, kernel...)
+		return s
+	}
+	noWait := enter(1, 5, 1, 1, 0, "io_uring_submit_req")
+	waited := enter(0, 5, 0, 1, enterGetEvents, "io_uring_cqring_wait")
+	ready := enter(1, 5, 1, 1, enterGetEvents, "io_uring_submit_req", "io_uring_complete")
+
+	sq := call(1, "io_uring_setup", 6, "entries", 4, "params", 0)
+	sq.Decoded = params("IORING_SETUP_SQPOLL")
+	a.Annotate(sq) // no io_uring_create: the ring is named by its descriptor
+	sqEnter := enter(4, 6, 4, 0, enterSQWakeup)
+	for _, tt := range []struct {
+		s         *event.Syscall
+		want, not string
+	}{
+		{setup, "io_uring ctx=#7: 4 SQ and 8 CQ entries", ""},
+		{noWait, "io_uring ctx=#7: 1 of 1 SQEs submitted; min_complete 1 is ignored without IORING_ENTER_GETEVENTS: the call did not wait for completions", "asked to wait"},
+		{waited, "io_uring ctx=#7: IORING_ENTER_GETEVENTS: asked to wait for 1 completion; fewer were ready, so it waited (io_uring_cqring_wait)", ""},
+		{ready, "io_uring ctx=#7: 1 of 1 SQEs submitted; IORING_ENTER_GETEVENTS: asked to wait for 1 completion", "so it waited"},
+		{sq, "io_uring of fd 6: 4 SQ and 8 CQ entries; a kernel thread (iou-sqp) polls the SQ and submits what it finds there", ""},
+		{sqEnter, "io_uring of fd 6: SQPOLL: this call submitted none of the 4 SQEs it named, the SQ thread does; the kernel returns to_submit whatever the thread has taken; IORING_ENTER_SQ_WAKEUP asked the thread to wake", "4 of 4"},
+	} {
+		if !slices.Contains(tt.s.Notes, tt.want) {
+			t.Errorf("%s (seq %d) notes = %q, want %q", tt.s.Name, tt.s.Seq, tt.s.Notes, tt.want)
+		}
+		if tt.not != "" && strings.Contains(strings.Join(tt.s.Notes, "\n"), tt.not) {
+			t.Errorf("%s notes = %q, must not say %q", tt.s.Name, tt.s.Notes, tt.not)
+		}
+	}
+}
+
+// Native AIO notes say a request was complete only where an io_getevents proves it, and claim
+// no ring capacity: io_setup(4) makes room for more.
+func TestAIONotes(t *testing.T) {
+	a := New("amd64")
+	a.Annotate(openat(1, 3, "/f", 0))
+	a.Annotate(call(1, "pipe2", 0, "fildes", 0, "flags", 0))
+	setup := call(1, "io_setup", 0, "nr_events", 4, "ctxp", "0x7f00")
+	a.Annotate(setup)
+	iocb := func(data int64, op string, fd int64) event.Fields {
+		return event.Fields{{Key: "data", Val: data}, {Key: "opcode", Val: op}, {Key: "fd", Val: fd}}
+	}
+	submit := call(1, "io_submit", 3, "ctx_id", 0x7f00, "nr", 3, "iocbpp", 0)
+	submit.Decoded = event.Fields{{Key: "iocbpp", Val: []any{iocb(0, "IOCB_CMD_PREAD", 3), iocb(1, "IOCB_CMD_PREAD", 3), iocb(10, "IOCB_CMD_FSYNC", 3)}}}
+	a.Annotate(submit)
+	result := func(data ...int64) []any {
+		var out []any
+		for _, d := range data {
+			out = append(out, event.Fields{{Key: "data", Val: d}, {Key: "res", Val: int64(0)}})
+		}
+		return out
+	}
+	peek := call(1, "io_getevents", 2, "ctx_id", 0x7f00, "min_nr", 0, "nr", 8, "events", 0, "timeout", 0)
+	peek.Decoded = event.Fields{{Key: "events", Val: result(0, 1)}}
+	a.Annotate(peek)
+	wait := call(1, "io_getevents", 1, "ctx_id", 0x7f00, "min_nr", 1, "nr", 8, "events", 0, "timeout", 0)
+	wait.Decoded = event.Fields{{Key: "events", Val: result(10)}}
+	a.Annotate(&event.Kernel{Common: event.Common{TS: wait.TS + 1, PID: 1, TID: 1}, Name: "sched_blocked", SyscallTS: wait.TS,
+		Args: event.Fields{{Key: "off_cpu_ns", Val: int64(13_000_000)}}})
+	a.Annotate(wait)
+	for _, tt := range []struct {
+		s    *event.Syscall
+		want string
+	}{
+		{setup, "AIO context 0x7f00: made for at least 4 requests in flight (the kernel sizes the ring larger; by how much is not in the trace)"},
+		{submit, "AIO context 0x7f00: 3 requests submitted and not reaped yet"},
+		{submit, "submitted IOCB_CMD_PREAD ×2 (data 0, 1), IOCB_CMD_FSYNC (data 10); no tracepoint shows AIO completions: the io_getevents that collects each says whether it was complete"},
+		{peek, "collected IOCB_CMD_PREAD ×2 (data 0, 1) without waiting: they were complete when it ran"},
+		{peek, "not complete when it ran (it returned 2 of the 8 it could take): IOCB_CMD_FSYNC (data 10)"},
+		{wait, "collected IOCB_CMD_FSYNC (data 10) after blocking: fewer than min_nr 1 were complete when it was called"},
+	} {
+		if !slices.Contains(tt.s.Notes, tt.want) {
+			t.Errorf("%s notes = %q, want %q", tt.s.Name, tt.s.Notes, tt.want)
+		}
+	}
+	for _, s := range []*event.Syscall{submit, peek, wait} {
+		if n := strings.Join(s.Notes, "\n"); strings.Contains(n, "room for 4") || strings.Contains(n, "synchronously") || strings.Contains(n, "I/O completed") {
+			t.Errorf("%s notes claim what the trace does not show: %q", s.Name, s.Notes)
+		}
+	}
+}
+
+// A call that ran across a gap in a CPU's kernel events says its counts are lower bounds; one
+// that did not, does not.
+func TestLossMakesLowerBounds(t *testing.T) {
+	a := New("amd64")
+	a.Annotate(openat(1, 3, "/f", 0))
+	dontneed := func() *event.Syscall {
+		s := call(1, "fadvise64", 0, "fd", 3, "offset", 0, "len", 0, "advice", "POSIX_FADV_DONTNEED")
+		s.Dur = 50_000
+		a.Annotate(pageEvent("mm_filemap_delete_from_page_cache", 1, s.TS, 42, 0, 0))
+		return s
+	}
+	before := dontneed()
+	a.Annotate(before)
+	across := dontneed()
+	a.Annotate(&event.Lost{Common: event.Common{TS: across.TS + 10}, Count: 5, KernelEvents: 5, CPU: 1, EndNS: across.TS + 20_000})
+	a.Annotate(across)
+	const want = "the counts in these notes are lower bounds"
+	if n := strings.Join(before.Notes, "\n"); strings.Contains(n, want) {
+		t.Errorf("a call before the gap is marked lower bound: %q", before.Notes)
+	}
+	if n := strings.Join(across.Notes, "\n"); !strings.Contains(n, want) {
+		t.Errorf("a call across the gap is not marked lower bound: %q", across.Notes)
+	}
+}
+
+// The mmap lesson says "zero read()/write() calls" only when the trace saw none on the file
+// while it was mapped (ld.so reads libc's header, then maps it: reads before the mapping do not
+// count); a read during the mapping is counted in the lesson instead.
+func TestMappingLessonCountsFileIO(t *testing.T) {
+	m := &mapping{path: "/f", ino: 9, faults: 2, moved: 8, movedKnown: true}
+	if got := mappingLesson(m, 8, "munmap"); !strings.HasPrefix(got, "zero read()/write() calls on /f while it was mapped: 8 pages") {
+		t.Errorf("no reads: %q", got)
+	}
+	p := newProc()
+	p.fds[3] = fd{f: &file{path: "/f", ino: 9}}
+	p.maps = []*mapping{m}
+	countFileIO(p, &event.Syscall{Name: "pread64", Ret: 4096, Args: []event.Arg{{Name: "fd", Value: 3}}})
+	countFileIO(p, &event.Syscall{Name: "fstat", Args: []event.Arg{{Name: "fd", Value: 3}}})
+	want := "while it was mapped, 1 read()/write() call on /f moved 4 KiB, and 8 pages (32 KiB) moved through page faults on this mapping"
+	if got := mappingLesson(m, -1, "exit"); got != want {
+		t.Errorf("a read while mapped:\n got %q\nwant %q", got, want)
 	}
 }

@@ -16,8 +16,11 @@ type file struct {
 	path   string
 	ino    uint64 // 0 when unknown (not a regular file)
 	direct bool   // opened with O_DIRECT
+	advice string // the POSIX_FADV_NORMAL/SEQUENTIAL/RANDOM mode fadvise set, "" if none
 	// interest is the interest list, when this is an epoll instance.
-	interest interest
+	interest *interest
+	// regs are the epoll registrations watching this file.
+	regs []*registration
 	// ring is the io_uring instance, when this is one.
 	ring *ring
 }
@@ -58,31 +61,69 @@ func (p *proc) execed() []int64 {
 	return closed
 }
 
-// seedFromProc fills the fd table from /proc/PID/fd: what a process already had when tracing
-// began (stdin/stdout/stderr of a launched command, everything of a -p target).
-func (a *Annotator) seedFromProc(pid uint32) *proc {
-	p := newProc()
+// Seed is what a process already had when tracing began — its descriptors and working
+// directory, read from /proc (stdin/stdout/stderr of a launched command, everything of a -p
+// target). It is taken once, live, and kept in the recording, so re-reading a recording models
+// the same process.
+type Seed struct {
+	PID int      `json:"pid"`
+	CWD string   `json:"cwd,omitempty"`
+	FDs []SeedFD `json:"fds,omitempty"`
+	// ForExec: the process is about to exec its command, so only what survives the exec stays.
+	ForExec bool `json:"for_exec,omitempty"`
+}
+
+// SeedFD is one descriptor of a Seed.
+type SeedFD struct {
+	FD      int64  `json:"fd"`
+	Path    string `json:"path"`
+	Ino     uint64 `json:"ino,omitempty"`
+	Cloexec bool   `json:"cloexec,omitempty"`
+}
+
+// ReadSeed reads pid's descriptors from /proc, leaving out skip (the launcher's own).
+func ReadSeed(pid int, forExec bool, skip ...int64) Seed {
+	s := Seed{PID: pid, ForExec: forExec}
 	dir := fmt.Sprintf("/proc/%d/fd", pid)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return p
+		return s
 	}
+next:
 	for _, e := range ents {
 		n, err := strconv.ParseInt(e.Name(), 10, 64)
 		if err != nil {
 			continue
 		}
+		for _, k := range skip {
+			if n == k {
+				continue next
+			}
+		}
 		target, err := os.Readlink(filepath.Join(dir, e.Name()))
 		if err != nil {
 			continue
 		}
-		f := a.newFile(target)
-		f.ino = statIno(filepath.Join(dir, e.Name()))
-		a.knowFile(f.ino, target)
-		p.fds[n] = fd{f: f, cloexec: fdCloexec(pid, n)}
+		s.FDs = append(s.FDs, SeedFD{FD: n, Path: target, Ino: statIno(filepath.Join(dir, e.Name())), Cloexec: fdCloexec(uint32(pid), n)})
 	}
 	if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil {
-		p.cwd = cwd
+		s.CWD = cwd
+	}
+	return s
+}
+
+// seeded builds the model of a seeded process.
+func (a *Annotator) seeded(s Seed) *proc {
+	p := newProc()
+	for _, d := range s.FDs {
+		f := a.newFile(d.Path)
+		f.ino = d.Ino
+		a.knowFile(f.ino, d.Path)
+		p.fds[d.FD] = fd{f: f, cloexec: d.Cloexec}
+	}
+	p.cwd = s.CWD
+	if s.ForExec {
+		p.execed()
 	}
 	return p
 }

@@ -6,26 +6,44 @@ import (
 	"syscall"
 )
 
-// fileInfo is what the trace showed of a file's pages, by inode.
+// fileInfo is what the trace showed of a file's pages, by inode: which folios are cached and
+// in which state. Pages cached before tracing began are unknown to it; notes built from it count
+// only the pages the trace saw.
 type fileInfo struct {
-	path   string
-	folios map[uint64]int64 // page index -> pages in the folio starting there, as the cache fills
-	dirty  map[uint64]bool  // folio start indexes dirtied and not yet written back
+	path  string
+	dev   string           // "MAJ:MIN", from the page-cache events
+	size  int64            // bytes, as a call on it last saw (-1: unknown)
+	folio map[uint64]int64 // page index -> pages in the folio starting there, as the cache fills
+	// dirty folios (by start index), dirtied and not yet seen written back.
+	dirty map[uint64]bool
+	// writeback holds the folios whose writeback the trace saw start (DONTNEED,
+	// sync_file_range) and not yet end, with the writeback that covers them.
+	writeback map[uint64]*writeback
 }
 
-// dirtyPages counts the pages of the dirty folios.
-func (fi *fileInfo) dirtyPages() int64 {
-	var n int64
+// pagesOf counts the pages of the folio starting at idx (1 when its size is unknown).
+func (fi *fileInfo) pagesOf(idx uint64) int64 { return max(fi.folio[idx], 1) }
+
+// clean marks the folios in [first, last] written back: neither dirty nor under writeback.
+func (fi *fileInfo) clean(first, last uint64) {
 	for idx := range fi.dirty {
-		n += max(fi.folios[idx], 1)
+		if idx >= first && idx <= last {
+			delete(fi.dirty, idx)
+		}
 	}
-	return n
+	for idx := range fi.writeback {
+		if idx >= first && idx <= last {
+			delete(fi.writeback, idx)
+		}
+	}
 }
+
+const allPages = ^uint64(0)
 
 func (a *Annotator) file(ino uint64) *fileInfo {
 	fi, ok := a.inodes[ino]
 	if !ok {
-		fi = &fileInfo{folios: map[uint64]int64{}, dirty: map[uint64]bool{}}
+		fi = &fileInfo{size: -1, folio: map[uint64]int64{}, dirty: map[uint64]bool{}, writeback: map[uint64]*writeback{}}
 		a.inodes[ino] = fi
 	}
 	return fi

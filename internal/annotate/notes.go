@@ -8,24 +8,18 @@ import (
 	"github.com/iotrace/iotrace/internal/event"
 )
 
-// track updates the per-file page state the notes rely on, for every kernel event.
+// track updates the model from every kernel event as it arrives, before it is attributed:
+// page states, block requests, mapped-page counts, and user-mode page faults.
 func (a *Annotator) track(k *event.Kernel) {
+	a.trackPages(k)
 	switch k.Name {
-	case "mm_filemap_add_to_page_cache":
-		ino, _ := k.Args.Int("i_ino")
-		idx, _ := k.Args.Int("index")
-		order, _ := k.Args.Int("order")
-		a.file(uint64(ino)).folios[uint64(idx)] = 1 << order
-	case "writeback_dirty_folio", "writeback_dirty_page":
-		ino, _ := k.Args.Int("ino")
-		idx, _ := k.Args.Int("index")
-		a.file(uint64(ino)).dirty[uint64(idx)] = true
-	case "mm_filemap_delete_from_page_cache":
-		ino, _ := k.Args.Int("i_ino")
-		idx, _ := k.Args.Int("index")
-		fi := a.file(uint64(ino))
-		delete(fi.dirty, uint64(idx))
-		delete(fi.folios, uint64(idx))
+	case "block_rq_issue", "block_rq_requeue", "block_rq_complete":
+		a.trackBlock(k)
+	case "rss_stat":
+		a.trackRSS(k)
+	}
+	if k.SyscallTS == 0 {
+		a.trackFault(k)
 	}
 }
 
@@ -33,6 +27,18 @@ func (a *Annotator) track(k *event.Kernel) {
 type pageRun struct {
 	pages    int64
 	min, max int64
+	runs     [][2]int64 // index, pages: each event's
+}
+
+// from counts the pages at index first or later.
+func (r *pageRun) from(first int64) int64 {
+	var n int64
+	for _, x := range r.runs {
+		if end := x[0] + x[1]; end > first {
+			n += end - max(x[0], first)
+		}
+	}
+	return n
 }
 
 func (r *pageRun) add(index, n int64) {
@@ -43,6 +49,7 @@ func (r *pageRun) add(index, n int64) {
 		r.max = end
 	}
 	r.pages += n
+	r.runs = append(r.runs, [2]int64{index, n})
 }
 
 func (r *pageRun) span() string {
@@ -59,8 +66,8 @@ var writes = map[string]bool{"write": true, "writev": true, "pwrite64": true, "p
 type effects struct {
 	added, evicted map[int64]*pageRun // by inode
 	faults         int64
-	faultAround    int64
-	readahead      []*event.Kernel
+	readahead      bool
+	blocked        []*event.Kernel
 	blockedNS      int64
 	waker          string
 	blockIssued    int64
@@ -71,7 +78,8 @@ type effects struct {
 	uringDone      int64
 }
 
-func (a *Annotator) sum(caused []*event.Kernel) *effects {
+// sum adds up the events raised inside a call that ended at end.
+func (a *Annotator) sum(caused []*event.Kernel, end uint64) *effects {
 	e := &effects{added: map[int64]*pageRun{}, evicted: map[int64]*pageRun{}}
 	page := func(m map[int64]*pageRun, k *event.Kernel) {
 		ino, _ := k.Args.Int("i_ino")
@@ -88,26 +96,28 @@ func (a *Annotator) sum(caused []*event.Kernel) *effects {
 			page(e.added, k)
 		case "mm_filemap_delete_from_page_cache":
 			page(e.evicted, k)
-		case "page_fault_user":
+		case "page_fault_user", "page-faults":
 			e.faults++
-		case "mm_filemap_map_pages":
-			first, _ := k.Args.Int("index")
-			last, _ := k.Args.Int("last_index")
-			e.faultAround += last - first + 1
-		case "page_cache_sync_ra", "page_cache_async_ra", "page_cache_ra_unbounded":
-			e.readahead = append(e.readahead, k)
+		case "page_cache_sync_ra", "page_cache_async_ra", "page_cache_ra_unbounded", "page_cache_ra_order":
+			e.readahead = true
 		case "sched_blocked":
+			e.blocked = append(e.blocked, k)
 			off, _ := k.Args.Int("off_cpu_ns")
 			e.blockedNS += off
 			if w := a.waker(k); w != "" {
 				e.waker = w
 			}
 		case "block_rq_issue":
+			if _, again := k.Args.Get("reissued"); again {
+				continue // a requeued request issued again: counted once
+			}
 			e.blockIssued++
 			n, _ := k.Args.Int("bytes")
 			e.blockBytes += n
 		case "block_rq_complete":
-			e.blockDone++
+			if k.TS <= end {
+				e.blockDone++
+			}
 		case "io_uring_queue_async_work":
 			e.punts++
 		case "io_uring_submit_req", "io_uring_submit_sqe":
@@ -135,100 +145,16 @@ func (a *Annotator) waker(k *event.Kernel) string {
 	if _, traced := a.procs[uint32(pid)]; traced {
 		return fmt.Sprintf("tid %d (%s)", tid, comm)
 	}
+	if a.exited[uint32(pid)] {
+		return fmt.Sprintf("tid %d (%s), which has exited since", tid, comm) // a child exiting wakes its parent in wait4
+	}
 	return fmt.Sprintf("an interrupt or a process outside the trace (%s was running)", comm)
-}
-
-// readaheadNotes says what readahead did, one line per kind and file: where it started and how
-// big its window was.
-func (a *Annotator) readaheadNotes(ks []*event.Kernel) []string {
-	type key struct {
-		name string
-		ino  int64
-	}
-	var order []key
-	groups := map[key][]*event.Kernel{}
-	for _, k := range ks {
-		ino, _ := k.Args.Int("i_ino")
-		kk := key{k.Name, ino}
-		if groups[kk] == nil {
-			order = append(order, kk)
-		}
-		groups[kk] = append(groups[kk], k)
-	}
-	var notes []string
-	for _, kk := range order {
-		g := groups[kk]
-		name := a.fileName(uint64(kk.ino))
-		var at []string
-		var total int64
-		for _, k := range g {
-			idx, _ := k.Args.Int("index")
-			at = append(at, fmt.Sprint(idx))
-			size, ok := k.Args.Int("size")
-			if !ok {
-				size, _ = k.Args.Int("nr_to_read")
-			}
-			total += size
-		}
-		where := "at page " + strings.Join(at, ", ")
-		if len(at) > 1 {
-			where = "at pages " + strings.Join(at, ", ")
-		}
-		switch kk.name {
-		case "page_cache_sync_ra":
-			ra, _ := g[0].Args.Int("ra_pages")
-			notes = append(notes, fmt.Sprintf("synchronous readahead of %s %s (window up to %s)", name, where, pages(ra)))
-		case "page_cache_async_ra":
-			notes = append(notes, fmt.Sprintf("asynchronous readahead of %s %s: %s in its windows", name, where, pages(total)))
-		default:
-			notes = append(notes, fmt.Sprintf("forced readahead of %s %s: %s", name, where, pages(total)))
-		}
-	}
-	return notes
 }
 
 // explain adds notes to a syscall from the kernel events it caused: only what the trace shows.
 func (a *Annotator) explain(s *event.Syscall, caused []*event.Kernel) {
-	e := a.sum(caused)
-	advice, _ := s.Decoded.Str("advice")
-	fadvise := s.Name == "fadvise64" || s.Name == "fadvise64_64" // the arm64 name
-	for _, ino := range sortedKeys(e.evicted) {
-		r := e.evicted[ino]
-		name := a.fileName(uint64(ino))
-		if fadvise && advice == "POSIX_FADV_DONTNEED" {
-			s.Notes = append(s.Notes, a.dontneedNote(s, uint64(ino), r))
-			continue
-		}
-		s.Notes = append(s.Notes, fmt.Sprintf("evicted %s of %s from the page cache (%s)", pages(r.pages), name, r.span()))
-	}
-	if fadvise && advice == "POSIX_FADV_DONTNEED" && len(e.evicted) == 0 {
-		if ino, ok := s.Decoded.Int("fd_ino"); ok {
-			s.Notes = append(s.Notes, "DONTNEED evicted nothing of "+a.fileName(uint64(ino))+a.dirtyNote(uint64(ino)))
-		} else if path, ok := s.Decoded.Str("fd"); ok {
-			s.Notes = append(s.Notes, "DONTNEED evicted nothing of "+path)
-		}
-	}
-	for _, ino := range sortedKeys(e.added) {
-		if writes[s.Name] {
-			continue // a write caching the pages it writes is expected; the kernel lines show it
-		}
-		r := e.added[ino]
-		verb := "added"
-		if fadvise && advice == "POSIX_FADV_WILLNEED" {
-			verb = "WILLNEED read ahead:"
-		}
-		s.Notes = append(s.Notes, fmt.Sprintf("%s %s of %s to the page cache (%s)", verb, pages(r.pages), a.fileName(uint64(ino)), r.span()))
-	}
-	s.Notes = append(s.Notes, a.readaheadNotes(e.readahead)...)
-	if a.InferReadahead && len(e.readahead) == 0 {
-		a.inferReadahead(s, e)
-	}
-	if e.faultAround > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("fault-around mapped %s", pages(e.faultAround)))
-	}
-	if e.faults > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d page fault%s inside the call", e.faults, plural(e.faults)))
-	}
+	e := a.sum(caused, s.TS+s.Dur)
+	s.Notes = append(s.Notes, a.pageNotes(s, caused, e)...)
 	if e.blockIssued > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("issued %d block request%s (%s)", e.blockIssued, plural(e.blockIssued), bytesText(e.blockBytes)))
 	}
@@ -241,7 +167,9 @@ func (a *Annotator) explain(s *event.Syscall, caused []*event.Kernel) {
 			n += ", woken by " + e.waker
 		}
 		s.Notes = append(s.Notes, n)
+		s.Notes = append(s.Notes, a.waitNotes(s, e)...)
 	}
+	s.Notes = append(s.Notes, preemptNote(s, caused)...)
 	if e.uringSubmits > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("io_uring: %d submission%s", e.uringSubmits, plural(e.uringSubmits)))
 	}
@@ -251,77 +179,38 @@ func (a *Annotator) explain(s *event.Syscall, caused []*event.Kernel) {
 	if e.uringDone > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("io_uring: %d completion%s posted inside the call", e.uringDone, plural(e.uringDone)))
 	}
-	a.aioNote(s, e)
+	a.asyncNotes(s, caused, e)
+	a.lossNote(s, caused)
 }
 
-// reads are the calls whose page-cache fills beyond the bytes asked for are readahead.
-var reads = map[string]bool{"read": true, "pread64": true, "readv": true, "preadv": true, "preadv2": true}
-
-// inferReadahead notes pages a read cached beyond what it asked for, on kernels without the
-// readahead tracepoints.
-func (a *Annotator) inferReadahead(s *event.Syscall, e *effects) {
-	if !reads[s.Name] || s.Failed() {
-		return
-	}
-	asked := (max(s.Ret, 0) + pageSize - 1) / pageSize
-	for _, ino := range sortedKeys(e.added) {
-		if r := e.added[ino]; r.pages > asked {
-			s.Notes = append(s.Notes, fmt.Sprintf("readahead (inferred from page-cache fills; this kernel has no readahead tracepoints): cached %s of %s, %d beyond the %d read",
-				pages(r.pages), a.fileName(uint64(ino)), r.pages-asked, asked))
-		}
+// asyncNotes adds the notes of native AIO and io_uring calls, which depend on the kernel events
+// the call raised (whether it blocked, the io_uring context it drove).
+func (a *Annotator) asyncNotes(s *event.Syscall, caused []*event.Kernel, e *effects) {
+	switch s.Name {
+	case "io_setup", "io_destroy", "io_submit", "io_getevents", "io_pgetevents":
+		a.aioCall(s, e)
+	case "io_uring_setup":
+		a.uringSetup(s, caused)
+	case "io_uring_enter":
+		a.uringEnter(s, caused)
 	}
 }
 
-// dontneedNote is "DONTNEED evicted 256 of 256 pages of data.bin (1 MiB)" — the file's size
-// as the call returned, read by the BPF side — plus the dirty pages the trace saw stay.
-func (a *Annotator) dontneedNote(s *event.Syscall, ino uint64, r *pageRun) string {
-	n := "DONTNEED evicted " + pages(r.pages)
-	if size, ok := s.Decoded.Int("fd_size"); ok && size > 0 {
-		total := (size + pageSize - 1) / pageSize
-		n = fmt.Sprintf("DONTNEED evicted %d of %s of %s (%s)", r.pages, pages(total), a.fileName(ino), bytesText(size))
-	} else {
-		n += " of " + a.fileName(ino)
+// directNote says whether O_DIRECT io_submit returned with its block requests in flight,
+// from the completions of the requests it issued: a fast device can answer inside the call.
+func (a *Annotator) directNote(s *event.Syscall) string {
+	c := a.blk.calls[callKey{s.TID, s.TS}]
+	if c == nil || c.issued == 0 {
+		return "O_DIRECT: io_submit returned without a block request issued inside it (the block layer sends them later)"
 	}
-	return n + a.dirtyNote(ino)
-}
-
-// dirtyNote is "; 16 pages left: dirty" when the trace shows dirty pages that stayed cached.
-func (a *Annotator) dirtyNote(ino uint64) string {
-	if d := a.file(ino).dirtyPages(); d > 0 {
-		return fmt.Sprintf("; %s left: dirty", pages(d))
+	reqs := fmt.Sprintf("%d block request%s", c.issued, plural(c.issued))
+	switch done := c.doneBy(s.TS + s.Dur); {
+	case done >= c.issued:
+		return fmt.Sprintf("O_DIRECT: io_submit issued %s and all completed before it returned: the device answered within the call", reqs)
+	case done > 0:
+		return fmt.Sprintf("O_DIRECT: io_submit issued %s and returned with %d in flight; they complete later", reqs, c.issued-done)
 	}
-	return ""
-}
-
-// aioNote says where native AIO did its work, from the file's O_DIRECT flag and the trace.
-func (a *Annotator) aioNote(s *event.Syscall, e *effects) {
-	if s.Name != "io_submit" || s.Failed() {
-		return
-	}
-	iocbs, _ := s.Decoded.Get("iocbpp")
-	list, _ := iocbs.([]any)
-	p := a.proc(s.PID)
-	for _, it := range list {
-		f, _ := it.(event.Fields)
-		fdv, ok := f.Int("fd")
-		if !ok {
-			continue
-		}
-		d, ok := p.fds[fdv]
-		if !ok {
-			continue
-		}
-		if d.f.direct {
-			if e.blockIssued > 0 {
-				s.Notes = append(s.Notes, "O_DIRECT: io_submit issued the block request and returned; it completes later")
-			} else {
-				s.Notes = append(s.Notes, "O_DIRECT: io_submit queued the I/O and returned")
-			}
-		} else {
-			s.Notes = append(s.Notes, fmt.Sprintf("buffered file: io_submit returned after the I/O completed (%s): buffered AIO runs synchronously", durText(int64(s.Dur))))
-		}
-		return
-	}
+	return fmt.Sprintf("O_DIRECT: io_submit issued %s and returned with them in flight; they complete later", reqs)
 }
 
 func sortedKeys(m map[int64]*pageRun) []int64 {

@@ -11,6 +11,7 @@ const maxPending = 65536
 // sequence numbers. Kernel events raised inside a syscall arrive before it (the syscall is
 // recorded at its exit): they are held and emitted right after it, linked by cause_seq.
 func (a *Annotator) Annotate(e event.Event) []event.Event {
+	a.seeTask(e)
 	switch x := e.(type) {
 	case *event.Kernel:
 		a.track(x)
@@ -25,6 +26,7 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 			held := a.pending[x.TID]
 			if len(held) >= maxPending {
 				// a syscall that never ends (or a runaway burst): let the oldest go unattributed
+				held[0].Outside = event.OutsideNoCall
 				out := a.stamp(held[0])
 				a.pending[x.TID] = append(held[1:], x)
 				return out
@@ -33,6 +35,8 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 			return nil
 		}
 		a.placeFault(x)
+		x.Outside = a.outside(x)
+		a.requestOutside(x)
 		return a.stamp(x)
 	case *event.Syscall:
 		a.syscall(x)
@@ -42,7 +46,12 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 			if k.SyscallTS == x.TS {
 				caused = append(caused, k)
 			} else {
-				out = append(out, a.stamp(k)...) // from a call whose exit was never seen
+				// from a call whose record never came: lost, when the thread's numbers moved past it
+				k.CauseLost = k.CallSeq != 0 && k.CallSeq < x.CallSeq
+				if !k.CauseLost {
+					k.Outside = event.OutsideNoCall
+				}
+				out = append(out, a.stamp(k)...)
 			}
 		}
 		delete(a.pending, x.TID)
@@ -53,6 +62,11 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 			out = append(out, a.stamp(k)...)
 		}
 		return out
+	case *event.Lost:
+		if x.ModelLost > 0 {
+			a.forget(x.PID)
+		}
+		a.noteLoss(x)
 	case *event.Process:
 		a.process(x)
 		out := a.stamp(x)
@@ -78,11 +92,95 @@ func (a *Annotator) nameFile(k *event.Kernel) {
 	}
 }
 
+// outside says where a kernel event no traced call caused was raised, from what the trace
+// shows: in a call -e does not trace (the BPF side names it), by a kernel thread, in a user page
+// fault the thread took between calls (track tied it to one), or nothing more. Only a
+// user fault proves user mode: other events between calls may come from inside execve or
+// exit_group (recorded at their entry), or from work the kernel did on the thread's return.
+func (a *Annotator) outside(k *event.Kernel) string {
+	switch {
+	case k.UntracedCall != "":
+		return event.OutsideUntraced
+	case a.inUserFault(k):
+		return event.OutsideUser
+	}
+	if !a.tree[k.PID] && !issuerKept(k.Name) {
+		return event.OutsideKernelThread
+	}
+	return event.OutsideNoCall
+}
+
+// requestOutside carries where a block request was issued outside calls (a user page fault's
+// readahead, an untraced read) to its requeue and completion, which the BPF side tags with the
+// issuer's context: raised in interrupt context, they are that request's, nothing else.
+func (a *Annotator) requestOutside(k *event.Kernel) {
+	key := blockKey(k)
+	switch k.Name {
+	case "block_rq_issue":
+		if len(a.reqOutside) >= maxOutstanding {
+			clear(a.reqOutside) // requests never seen completing: forget them all
+		}
+		o := reqOrigin{outside: k.Outside}
+		o.fault, _ = k.Args.Int("fault_seq")
+		a.reqOutside[key] = o
+	case "block_rq_requeue", "block_rq_complete":
+		o, ok := a.reqOutside[key]
+		if !ok {
+			return
+		}
+		if k.Outside != event.OutsideUntraced {
+			k.Outside = o.outside
+		}
+		if o.fault != 0 {
+			k.Args = setField(k.Args, "fault_seq", o.fault)
+		}
+		if k.Name == "block_rq_complete" {
+			delete(a.reqOutside, key)
+		}
+	}
+}
+
+// reqOrigin is where a block request issued outside calls came from.
+type reqOrigin struct {
+	outside string
+	fault   int64 // seq of the user page fault that issued it, if told
+}
+
+// issuerKept: block request records carry the traced task that issued them, whoever raised
+// them; every other event from a task outside the tree is a kernel thread's, for a file the
+// tree touched (writeback, the flusher's inode events).
+func issuerKept(name string) bool {
+	switch name {
+	case "block_rq_issue", "block_rq_complete", "block_rq_requeue", "block_bio_queue":
+		return true
+	}
+	return false
+}
+
+// seeTask notes the processes of the traced tree, from their calls and process events, so that
+// events of other tasks are told apart.
+func (a *Annotator) seeTask(e event.Event) {
+	switch x := e.(type) {
+	case *event.Syscall:
+		a.tree[x.PID] = true
+	case *event.Process:
+		switch x.Name {
+		case "fork":
+			a.tree[x.ChildPID] = true
+		case "exit":
+			delete(a.tree, x.PID)
+		default:
+			a.tree[x.PID] = true
+		}
+	}
+}
+
 // Flush returns every held event (at the end of a run).
 func (a *Annotator) Flush() []event.Event {
 	var out []event.Event
 	for tid, held := range a.pending {
 		for _, k := range held {
+			k.Outside = event.OutsideNoCall
 			out = append(out, a.stamp(k)...)
 		}
 		delete(a.pending, tid)

@@ -6,6 +6,7 @@ package callfmt
 import (
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/syscalls"
@@ -13,15 +14,28 @@ import (
 
 // Call formats s without its result: `writev(3</tmp/x>, [{iov_base="HEADER: ", iov_len=8}], 1)`.
 func Call(s *event.Syscall, arch string) string {
+	if s.EntryLost {
+		return s.Name + "(/* arguments unknown: the entry was not seen */)"
+	}
 	spec := syscalls.SpecFor(arch, s.Name)
 	var b strings.Builder
 	b.WriteString(s.Name)
 	b.WriteByte('(')
+	first := true
 	for i, a := range s.Args {
-		if i > 0 {
+		t := spec.ArgType(i)
+		if t == syscalls.Omit {
+			continue
+		}
+		if !first {
 			b.WriteString(", ")
 		}
-		writeArg(&b, spec.ArgType(i), a, s.Decoded)
+		first = false
+		writeArg(&b, t, a, s.Decoded)
+		if _, decoded := s.Decoded.Get(a.Name); s.CaptureLost && !decoded && isPointer(t) && a.Value != 0 {
+			// the memory behind it was copied at entry, and that copy was lost
+			b.WriteString(" /* capture lost */")
+		}
 	}
 	b.WriteByte(')')
 	return b.String()
@@ -34,7 +48,7 @@ func Result(s *event.Syscall, arch string) string {
 	case s.Unfinished:
 		return "?"
 	case s.Errno != "":
-		return "-1 " + s.Errno
+		return errnoResult(s)
 	}
 	if spec := syscalls.SpecFor(arch, s.Name); spec != nil && spec.RetHex {
 		return hex(uint64(s.Ret))
@@ -44,6 +58,32 @@ func Result(s *event.Syscall, arch string) string {
 		return r + "<" + p + ">"
 	}
 	return r
+}
+
+// restartText are the kernel's internal restart codes, which a signal handler's return turns
+// into a restart or EINTR: strace prints the call's result as "?" with these texts.
+var restartText = map[string]string{
+	"ERESTARTSYS":           "To be restarted if SA_RESTART is set",
+	"ERESTARTNOINTR":        "To be restarted",
+	"ERESTARTNOHAND":        "To be restarted if no handler",
+	"ERESTART_RESTARTBLOCK": "Interrupted by signal",
+}
+
+// errnoResult is a failed call's result as strace prints it: "-1 ENOENT (No such file or
+// directory)", the text libc's strerror gives.
+func errnoResult(s *event.Syscall) string {
+	if t, ok := restartText[s.Errno]; ok {
+		return "? " + s.Errno + " (" + t + ")"
+	}
+	n := -s.Ret
+	if n <= 0 || n > 4095 {
+		return "-1 " + s.Errno
+	}
+	t := syscall.Errno(n).Error()
+	if t == "" || strings.HasPrefix(t, "errno ") {
+		return "-1 " + s.Errno
+	}
+	return "-1 " + s.Errno + " (" + strings.ToUpper(t[:1]) + t[1:] + ")"
 }
 
 func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fields) {
@@ -61,6 +101,16 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 		return
 	case syscalls.Int:
 		b.WriteString(plain(a.Value))
+		return
+	case syscalls.Int32:
+		b.WriteString(strconv.FormatInt(int64(int32(a.Value)), 10))
+		return
+	case syscalls.Offset:
+		if a.Value == 0 {
+			b.WriteString("0")
+		} else {
+			b.WriteString(hex(a.Value))
+		}
 		return
 	case syscalls.Uint:
 		b.WriteString(strconv.FormatUint(a.Value, 10))
@@ -84,7 +134,8 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 	}
 	switch t {
 	case syscalls.Path, syscalls.PrctlArg:
-		writeQuoted(b, v, false)
+		_, cut := dec.Get(a.Name + "_cut")
+		writeQuoted(b, v, cut)
 	case syscalls.Buf:
 		if f, isObj := v.(event.Fields); isObj {
 			d, _ := f.Str("data")
@@ -92,6 +143,13 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 			writeQuoted(b, d, trunc)
 		}
 	case syscalls.IOV:
+		// an array that could not be read (NULL, unmapped) shows as its address, as strace does
+		if list, _ := v.([]any); len(list) == 0 {
+			if n, _ := dec.Int(a.Name + "_more"); n > 0 || a.Value == 0 {
+				b.WriteString(ptr(a.Value))
+				return
+			}
+		}
 		writeIOV(b, v, a)
 		writeMore(b, dec, a.Name)
 	case syscalls.Argv:
@@ -120,7 +178,7 @@ func isPointer(t syscalls.ArgType) bool {
 	switch t {
 	case syscalls.Path, syscalls.Buf, syscalls.IOV, syscalls.OpenHow, syscalls.EpollEvent, syscalls.EpollEvents,
 		syscalls.PipeFDs, syscalls.SockAddr, syscalls.IOCBs, syscalls.IOEvents, syscalls.AIOContext,
-		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs:
+		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus:
 		return true
 	}
 	return false
@@ -164,12 +222,26 @@ func writeIOV(b *strings.Builder, v any, a event.Arg) {
 		f, _ := e.(event.Fields)
 		d, _ := f.Str("data")
 		_, trunc := f.Get("trunc")
-		n, _ := f.Int("len")
 		b.WriteString("{iov_base=")
-		writeQuoted(b, d, trunc)
-		b.WriteString(", iov_len=" + strconv.FormatInt(n, 10) + "}")
+		if base, ok := f.Str("base"); ok {
+			b.WriteString(base) // unreadable: its address, as strace prints it
+		} else {
+			writeQuoted(b, d, trunc)
+		}
+		b.WriteString(", iov_len=")
+		writeValue(b, lenOf(f)) // a size_t: SIZE_MAX prints as strace prints it, not -1
+		b.WriteByte('}')
 	}
 	b.WriteByte(']')
+}
+
+// lenOf is an iovec's length as decoded (uint64 live, a JSON number read back).
+func lenOf(f event.Fields) any {
+	v, _ := f.Get("len")
+	if n, ok := v.(int64); ok && n < 0 {
+		return uint64(n)
+	}
+	return v
 }
 
 func writeSockAddr(b *strings.Builder, v any) {

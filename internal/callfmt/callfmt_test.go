@@ -30,7 +30,7 @@ func call(name string, ret int64, args ...uint64) *event.Syscall {
 	return s
 }
 
-var errnos = map[int64]string{2: "ENOENT", 4: "EINTR", 11: "EAGAIN", 12: "ENOMEM", 38: "ENOSYS", 111: "ECONNREFUSED"}
+var errnos = map[int64]string{2: "ENOENT", 4: "EINTR", 11: "EAGAIN", 12: "ENOMEM", 14: "EFAULT", 22: "EINVAL", 38: "ENOSYS", 111: "ECONNREFUSED"}
 
 func dec(s *event.Syscall, kv ...any) *event.Syscall {
 	s.Decoded = fields(kv...)
@@ -84,8 +84,37 @@ var tests = []struct {
 		`readv(3, [{iov_base="abcd", iov_len=4}, {iov_base="e", iov_len=8}], 2) = 5`,
 	},
 	{
+		// strace prints an array it could not read as its address, NULL as NULL
+		"writev NULL", dec(call("writev", -14, 3, 0, 1), "fd", "/dev/null", "vec", []any{}),
+		`writev(3</dev/null>, NULL, 1) = -1 EFAULT (Bad address)`,
+	},
+	{
+		"writev unmapped array", dec(call("writev", -14, 3, ptrA, 1), "fd", "/dev/null", "vec", []any{}, "vec_more", int64(1)),
+		`writev(3</dev/null>, 0x7ffd00001000, 1) = -1 EFAULT (Bad address)`,
+	},
+	{
+		"writev unreadable base", dec(call("writev", 10, 3, ptrA, 1), "vec", []any{fields("len", uint64(10), "base", "0x7fef5d179000")}),
+		`writev(3, [{iov_base=0x7fef5d179000, iov_len=10}], 1) = 10`,
+	},
+	{
+		"writev no iovecs", dec(call("writev", 0, 3, ptrA, 0), "vec", []any{}),
+		`writev(3, [], 0) = 0`,
+	},
+	{
+		"writev SIZE_MAX", dec(call("writev", -22, 3, ptrA, 1), "vec", []any{iov(minus1, "abc", true)}),
+		`writev(3, [{iov_base="abc"..., iov_len=18446744073709551615}], 1) = -1 EINVAL (Invalid argument)`,
+	},
+	{
+		"wait4 any child", dec(call("wait4", 0, 0xffffffff, ptrA, 1, 0), "upid", int64(-1), "options", "WNOHANG"),
+		`wait4(-1, 0x7ffd00001000, WNOHANG, NULL) = 0`,
+	},
+	{
+		"wait4 status", dec(call("wait4", 42, 42, ptrA, 0, 0), "upid", int64(42), "stat_addr", "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]", "options", "0"),
+		`wait4(42, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 42`,
+	},
+	{
 		"failed read", call("read", -11, 3, ptrA, 4096),
-		`read(3, 0x7ffd00001000, 4096) = -1 EAGAIN`,
+		`read(3, 0x7ffd00001000, 4096) = -1 EAGAIN (Resource temporarily unavailable)`,
 	},
 	{
 		"read cut short", dec(call("read", 100, 3, ptrA, 4096), "fd", "/tmp/x", "buf", fields("data", long, "trunc", true)),
@@ -103,7 +132,7 @@ var tests = []struct {
 	{
 		"failed openat", dec(call("openat", -2, atFDCWD, ptrA, 0, 0),
 			"dfd", "AT_FDCWD", "filename", "/nonexistent", "flags", "O_RDONLY", "mode", "000"),
-		`openat(AT_FDCWD, "/nonexistent", O_RDONLY, 000) = -1 ENOENT`,
+		`openat(AT_FDCWD, "/nonexistent", O_RDONLY, 000) = -1 ENOENT (No such file or directory)`,
 	},
 	{
 		"openat in a directory, quoted name", dec(call("openat", 4, 5, ptrA, 0x241, 0o644),
@@ -126,7 +155,7 @@ var tests = []struct {
 	},
 	{
 		"failed mmap", dec(call("mmap", -12, 0, 1<<40, 1, 2, 3, 0x1000), "fd", "/tmp/x", "prot", "PROT_READ", "flags", "MAP_PRIVATE"),
-		`mmap(NULL, 1099511627776, PROT_READ, MAP_PRIVATE, 3</tmp/x>, 0x1000) = -1 ENOMEM`,
+		`mmap(NULL, 1099511627776, PROT_READ, MAP_PRIVATE, 3</tmp/x>, 0x1000) = -1 ENOMEM (Cannot allocate memory)`,
 	},
 	{
 		"close", dec(call("close", 0, 3), "fd", "/tmp/x"),
@@ -153,12 +182,12 @@ var tests = []struct {
 	},
 	{
 		"interrupted epoll_wait", call("epoll_wait", -4, 5, ptrA, 16, minus1),
-		`epoll_wait(5, 0x7ffd00001000, 16, -1) = -1 EINTR`,
+		`epoll_wait(5, 0x7ffd00001000, 16, -1) = -1 EINTR (Interrupted system call)`,
 	},
 	{
 		"refused connect", dec(call("connect", -111, 3, ptrA, 16),
 			"uservaddr", fields("family", "AF_INET", "addr", "127.0.0.1", "port", int64(8080))),
-		`connect(3, {sa_family=AF_INET, sin_port=htons(8080), addr="127.0.0.1"}, 16) = -1 ECONNREFUSED`,
+		`connect(3, {sa_family=AF_INET, sin_port=htons(8080), addr="127.0.0.1"}, 16) = -1 ECONNREFUSED (Connection refused)`,
 	},
 	{
 		"connect AF_UNIX", dec(call("connect", 0, 3, ptrA, 12), "uservaddr", fields("family", "AF_UNIX", "path", "/tmp/sock")),
@@ -210,7 +239,7 @@ var tests = []struct {
 	{
 		// no spec: plain numbers, hex when they do not fit 32 bits
 		"unknown syscall", call("syscall_999", -38, 1, minus1, 1<<40, 0xffffffff),
-		`syscall_999(1, -1, 0x10000000000, 4294967295, 0, 0) = -1 ENOSYS`,
+		`syscall_999(1, -1, 0x10000000000, 4294967295, 0, 0) = -1 ENOSYS (Function not implemented)`,
 	},
 }
 
@@ -246,6 +275,25 @@ func TestCallFromRecording(t *testing.T) {
 		s.Decoded = back
 		if got := Call(&s, "amd64") + " = " + Result(&s, "amd64"); got != tt.want {
 			t.Errorf("%s from a recording:\n got %s\nwant %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Errors read as strace prints them: the errno's text, and the kernel's restart codes as "?".
+func TestErrnoResult(t *testing.T) {
+	for _, tt := range []struct {
+		ret   int64
+		errno string
+		want  string
+	}{
+		{-2, "ENOENT", "-1 ENOENT (No such file or directory)"},
+		{-11, "EAGAIN", "-1 EAGAIN (Resource temporarily unavailable)"},
+		{-25, "ENOTTY", "-1 ENOTTY (Inappropriate ioctl for device)"},
+		{-512, "ERESTARTSYS", "? ERESTARTSYS (To be restarted if SA_RESTART is set)"},
+		{-516, "ERESTART_RESTARTBLOCK", "? ERESTART_RESTARTBLOCK (Interrupted by signal)"},
+	} {
+		if got := Result(&event.Syscall{Name: "read", Ret: tt.ret, Errno: tt.errno}, "amd64"); got != tt.want {
+			t.Errorf("Result(%d %s) = %q, want %q", tt.ret, tt.errno, got, tt.want)
 		}
 	}
 }

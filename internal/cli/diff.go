@@ -8,8 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotrace/iotrace/internal/diff"
+	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/iostreams"
-	"github.com/iotrace/iotrace/internal/record"
+	"github.com/iotrace/iotrace/internal/replay"
 )
 
 // DiffOptions are `iotrace diff`'s.
@@ -54,7 +55,7 @@ func runDiff(opts *DiffOptions) error {
 
 // profile reads one recording into a diff profile, warning about a recording cut short.
 func profile(ios *iostreams.IOStreams, path string) (*diff.Profile, error) {
-	rd, err := record.Open(path)
+	rd, err := replay.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,9 @@ func profile(ios *iostreams.IOStreams, path string) (*diff.Profile, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.Add(e)
+		if _, ok := e.(*event.Prediction); !ok { // verdicts are no work to compare
+			p.Add(e)
+		}
 	}
 	for _, w := range rd.Warnings() {
 		fmt.Fprintf(ios.ErrOut, "iotrace: warning: %s\n", w)

@@ -12,10 +12,11 @@ import (
 
 	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/iostreams"
-	"github.com/iotrace/iotrace/internal/record"
+	"github.com/iotrace/iotrace/internal/outfile"
 	"github.com/iotrace/iotrace/internal/render"
 	"github.com/iotrace/iotrace/internal/render/html"
 	"github.com/iotrace/iotrace/internal/render/perfetto"
+	"github.com/iotrace/iotrace/internal/replay"
 )
 
 // ExportOptions are `iotrace export`'s.
@@ -62,7 +63,7 @@ func NewCmdExport(ios *iostreams.IOStreams, runF func(*ExportOptions) error) *co
 }
 
 func runExport(opts *ExportOptions) (err error) {
-	rd, err := record.Open(opts.File)
+	rd, err := replay.Open(opts.File)
 	if err != nil {
 		return err
 	}
@@ -70,17 +71,19 @@ func runExport(opts *ExportOptions) (err error) {
 
 	out := opts.IO.Out
 	if opts.Output != "-" {
-		f, err := createOutput(opts.Output)
-		if err != nil {
-			return err
+		if sameFile(opts.Output, opts.File) {
+			return fmt.Errorf("the output %s is the recording being exported: give it another name", opts.Output)
+		}
+		f, cerr := outfile.Create(opts.Output, outfile.Public)
+		if cerr != nil {
+			return cerr
 		}
 		defer func() {
-			if cerr := f.Close(); err == nil && cerr != nil {
-				err = fmt.Errorf("close %s: %w", opts.Output, cerr)
-			}
 			if err != nil {
-				os.Remove(opts.Output) // a half-written export only misleads
+				f.Abort() // a half-written export only misleads; an older file of that name stays
+				return
 			}
+			err = f.Commit()
 		}()
 		out = f
 	}
@@ -102,6 +105,9 @@ func runExport(opts *ExportOptions) (err error) {
 		if err != nil {
 			return err
 		}
+		if _, ok := e.(*event.Prediction); ok {
+			continue // a verdict, not an event on a thread: `show` prints them
+		}
 		if err := r.Event(e); err != nil {
 			return err
 		}
@@ -110,6 +116,16 @@ func runExport(opts *ExportOptions) (err error) {
 		fmt.Fprintf(opts.IO.ErrOut, "iotrace: warning: %s\n", w)
 	}
 	return r.Close(rd.Summary())
+}
+
+// sameFile says whether two paths name one file (hard links and symlinks included).
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 // exportTitle names the page after what was traced: the workload as `iotrace run` names it (the

@@ -258,3 +258,50 @@ func TestExportTitle(t *testing.T) {
 		}
 	}
 }
+
+// An export never destroys what it reads, and one that fails leaves an older file of the
+// output's name as it was.
+func TestExportKeepsFiles(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.jsonl")
+	orig, err := os.ReadFile("testdata/fixture.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rec, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(rec, filepath.Join(dir, "hard")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("r.jsonl", filepath.Join(dir, "soft")); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{rec, filepath.Join(dir, "hard"), filepath.Join(dir, "soft"), dir + "/./r.jsonl"} {
+		_, _, err := execute(t, export, rec, "--format", "perfetto", "-o", out)
+		if err == nil || !strings.Contains(err.Error(), "is the recording being exported") {
+			t.Errorf("export %s -o %s: error %v, want a refusal", rec, out, err)
+		}
+	}
+	if b, _ := os.ReadFile(rec); !bytes.Equal(b, orig) {
+		t.Errorf("the recording changed while exports onto it were refused")
+	}
+
+	bad := filepath.Join(dir, "bad.jsonl")
+	if err := os.WriteFile(bad, append(append([]byte{}, orig...), "{not json\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(old, []byte("older export\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := execute(t, export, bad, "--format", "perfetto", "-o", old); err == nil {
+		t.Fatal("an export of a corrupt recording succeeded")
+	}
+	if b, _ := os.ReadFile(old); string(b) != "older export\n" {
+		t.Errorf("a failed export replaced %s: %.40q", old, b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 5 {
+		t.Errorf("files left in %s: %v, want the five the test made", dir, ents)
+	}
+}

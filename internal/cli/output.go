@@ -2,18 +2,18 @@ package cli
 
 import (
 	"io"
-
-	"golang.org/x/sys/unix"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/iostreams"
+	"github.com/iotrace/iotrace/internal/outfile"
 	"github.com/iotrace/iotrace/internal/render"
 	"github.com/iotrace/iotrace/internal/render/jsonl"
 	"github.com/iotrace/iotrace/internal/render/summary"
 	"github.com/iotrace/iotrace/internal/render/text"
 )
-
-const syscallNoFollow = unix.O_NOFOLLOW
 
 // OutputOptions are the flags every command that prints a timeline shares.
 type OutputOptions struct {
@@ -25,11 +25,19 @@ type OutputOptions struct {
 	KernelEvents string
 	// Collapse folds long runs of one syscall in the text timeline (run and tour).
 	Collapse int
+	// allowNone: the command records, so --format none (only record) makes sense.
+	allowNone bool
 }
 
 func (o *OutputOptions) check(ios *iostreams.IOStreams) error {
-	if o.Format != "text" && o.Format != "jsonl" {
+	if o.Format != "text" && o.Format != "jsonl" && (o.Format != "none" || !o.allowNone) {
+		if o.allowNone {
+			return flagErrorf("unknown --format %q: use text, jsonl or none", o.Format)
+		}
 		return flagErrorf("unknown --format %q: use text or jsonl", o.Format)
+	}
+	if o.Format == "none" && o.Output == "" {
+		return flagErrorf("--format none shows nothing: give -o FILE to record")
 	}
 	if err := ios.SetColorMode(o.Color); err != nil {
 		return &FlagError{Err: err}
@@ -37,37 +45,120 @@ func (o *OutputOptions) check(ios *iostreams.IOStreams) error {
 	return nil
 }
 
-// renderers builds what a run writes: text or JSON Lines on stdout, and the -o recording.
-// closeFile releases the recording file once the renderers are closed.
-func (o *OutputOptions) renderers(ios *iostreams.IOStreams) (r render.Renderer, closeFile func() error, err error) {
-	var out render.Multi
-	closeFile = func() error { return nil }
+// outputs is what a run writes to: the renderers of the timeline, and the raw recording.
+type outputs struct {
+	r render.Renderer
+	// record is the raw recording (-o FILE.iotrace), nil when not asked for.
+	record *os.File
+	// complete: a renderer writes a file or a pipe, so it must get every event; a terminal
+	// may be thinned out instead.
+	complete bool
+	// spoolDir is where a complete run keeps its records while the renderers catch up.
+	spoolDir string
+	// file is the -o output, put in place by commit (or thrown away by abort).
+	file *outfile.File
+	// view is what renders on stdout (r without the -o file's renderer, fileR)
+	view  []render.Renderer
+	fileR render.Renderer
+}
+
+// commit closes the renderers' file and puts it at its name.
+func (o *outputs) commit() error {
+	if o.file == nil {
+		return nil
+	}
+	return o.file.Commit()
+}
+
+// abort throws the output away: nothing was traced, and an older file at its name stays.
+func (o *outputs) abort() {
+	if o.file != nil {
+		o.file.Abort()
+	}
+}
+
+// isRawName reports whether -o names a raw recording (decoded when read, like perf.data).
+func isRawName(path string) bool { return strings.HasSuffix(path, ".iotrace") }
+
+// outputs builds what a run writes: text or JSON Lines on stdout, and the -o recording — raw
+// for a FILE.iotrace, JSON Lines otherwise.
+func (o *OutputOptions) outputs(ios *iostreams.IOStreams) (*outputs, error) {
+	out := &outputs{complete: !ios.IsStdoutTTY()}
 	var file io.Writer
 	if o.Output != "" {
-		f, err := createOutput(o.Output)
-		if err != nil {
-			return nil, nil, err
+		perm := outfile.Public
+		if isRawName(o.Output) {
+			perm = outfile.Private
 		}
-		file, closeFile = f, f.Close
+		f, err := outfile.Create(o.Output, perm)
+		if err != nil {
+			return nil, err
+		}
+		out.file = f
+		if isRawName(o.Output) {
+			out.record = f.File
+		} else {
+			file, out.complete = f, true
+			if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+				out.spoolDir = filepath.Dir(o.Output)
+			}
+		}
 	}
-	if o.Format == "jsonl" {
+	var rs []render.Renderer
+	switch o.Format {
+	case "none":
+		// nothing on stdout: only the recording (and the summary, when asked for)
+		out.complete = file != nil
+		if o.Summary {
+			// stdout is the command's: the table goes to stderr, as strace -c's does
+			rs = append(rs, summaryTable{ios.ErrOut})
+			out.complete = true
+		}
+	case "jsonl":
 		w := io.Writer(ios.Out)
 		if file != nil {
 			// the same lines twice: encode once
 			w, file = io.MultiWriter(ios.Out, file), nil
 		}
-		out = append(out, jsonl.New(w))
+		rs = append(rs, jsonl.New(w))
 		if o.Summary {
 			// stdout is for machines: the table goes to stderr
-			out = append(out, summaryTable{ios.ErrOut})
+			rs = append(rs, summaryTable{ios.ErrOut})
 		}
-	} else {
-		out = append(out, text.New(ios.Out, text.Options{Color: ios.ColorEnabled(), Summary: o.Summary, Info: ios.ErrOut, Collapse: o.Collapse}))
+	default:
+		rs = append(rs, text.New(ios.Out, text.Options{Color: ios.ColorEnabled(), Summary: o.Summary, Info: ios.ErrOut, Collapse: o.Collapse}))
 	}
+	out.view = rs
 	if file != nil {
-		out = append(out, jsonl.New(file))
+		out.fileR = jsonl.New(file)
+		rs = append(rs, out.fileR)
 	}
-	return out, closeFile, nil
+	if len(rs) > 0 {
+		out.r = render.NewMulti(rs...)
+	}
+	return out, nil
+}
+
+// renderer is what the run renders into, with wrap (the workloads' headings, which start the
+// view at the first workload) around the views on stdout only: the -o file keeps everything.
+func (o *outputs) renderer(wrap func(render.Renderer) render.Renderer) render.Renderer {
+	if wrap == nil || len(o.view) == 0 {
+		return o.r
+	}
+	rs := []render.Renderer{wrap(render.NewMulti(o.view...))}
+	if o.fileR != nil {
+		rs = append(rs, o.fileR)
+	}
+	return render.NewMulti(rs...)
+}
+
+// renderers builds the renderers alone, for commands that re-render a recording.
+func (o *OutputOptions) renderers(ios *iostreams.IOStreams) (render.Renderer, func() error, error) {
+	out, err := o.outputs(ios)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out.r, out.commit, nil
 }
 
 // summaryTable prints only the strace -c style table, at the end.

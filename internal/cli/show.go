@@ -10,10 +10,11 @@ import (
 	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/filter"
 	"github.com/iotrace/iotrace/internal/iostreams"
+	"github.com/iotrace/iotrace/internal/predict"
 	"github.com/iotrace/iotrace/internal/probe"
-	"github.com/iotrace/iotrace/internal/record"
 	"github.com/iotrace/iotrace/internal/render"
 	"github.com/iotrace/iotrace/internal/render/summary"
+	"github.com/iotrace/iotrace/internal/replay"
 )
 
 // ShowOptions are `iotrace show`'s.
@@ -53,7 +54,7 @@ func NewCmdShow(ios *iostreams.IOStreams, runF func(*ShowOptions) error) *cobra.
 	cmd.Flags().StringVar(&f.Since, "since", "", "from this `TIME` after the start of tracing (1.5s, 200ms, 0.25)")
 	cmd.Flags().StringVar(&f.Until, "until", "", "up to this `TIME` after the start of tracing")
 	cmd.Flags().BoolVar(&f.Failed, "failed", false, "only syscalls that failed, and the kernel work they caused")
-	cmd.Flags().StringVar(&f.KernelEvents, "kernel-events", "all", "kernel events to keep: all, none, or a `LIST` of groups (filemap, readahead, block, io_uring, writeback, exceptions, sched), names and patterns (mm_filemap_*)")
+	cmd.Flags().StringVar(&f.KernelEvents, "kernel-events", "all", "kernel events to keep: all, none, or a `LIST` of groups (filemap, readahead, block, io_uring, writeback, kmem, exceptions, sched), names and patterns (mm_filemap_*)")
 	cmd.Flags().BoolVar(&opts.SummaryOnly, "summary-only", false, "print only the summary table of what the filters keep (strace -c)")
 	cmd.Flags().StringVar(&opts.Out.Format, "format", "text", "what stdout shows: text or jsonl")
 	cmd.Flags().BoolVar(&opts.Out.Summary, "summary", false, "print a per-syscall summary table at the end")
@@ -65,7 +66,7 @@ func runShow(opts *ShowOptions) error {
 	if err := opts.Out.check(opts.IO); err != nil {
 		return err
 	}
-	rd, err := record.Open(opts.File)
+	rd, err := replay.Open(opts.File)
 	if err != nil {
 		return err
 	}
@@ -88,6 +89,17 @@ func runShow(opts *ShowOptions) error {
 	}
 	var kept summary.Counter
 	kept.Start(rd.Header().StartNS)
+	// a workload's predictions are judged on the whole recording, as the run judged them,
+	// whatever the filters keep; their verdicts are shown with the timeline
+	judge := predict.New(rd.Header())
+	verdicts := func(ps []*event.Prediction) error {
+		for _, p := range ps {
+			if err := r.Event(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for {
 		e, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -96,24 +108,33 @@ func runShow(opts *ShowOptions) error {
 		if err != nil {
 			return err
 		}
-		if !f.Keep(e) {
-			continue
+		if _, ok := e.(*event.Prediction); ok {
+			continue // judged again below
 		}
-		kept.Add(e)
-		if err := r.Event(e); err != nil {
+		ps := judge.Event(e)
+		if f.Keep(e) {
+			kept.Add(e)
+			if err := r.Event(e); err != nil {
+				return err
+			}
+		}
+		if err := verdicts(ps); err != nil {
 			return err
 		}
+	}
+	if err := verdicts(judge.Finish()); err != nil {
+		return err
 	}
 	for _, w := range rd.Warnings() {
 		fmt.Fprintf(opts.IO.ErrOut, "iotrace: warning: %s\n", w)
 	}
-	return r.Close(filteredSummary(rd.Summary(), f, &kept))
+	return r.Close(predict.WithStat(filteredSummary(rd.Summary(), f, &kept), judge.Stat()))
 }
 
 // kernelEventGroups are the groups --kernel-events takes, as trace has them; "sched" is the
-// off-CPU time its events record as sched_blocked.
+// off-CPU time its events record as sched_blocked and sched_preempted.
 func kernelEventGroups() map[string][]string {
-	groups := map[string][]string{"sched": {"sched_blocked"}}
+	groups := map[string][]string{"sched": {"sched_blocked", "sched_preempted"}}
 	for _, k := range probe.KernelEvents {
 		groups[k.Group] = append(groups[k.Group], k.Names...)
 	}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -61,8 +63,9 @@ func NewCmdTrace(ios *iostreams.IOStreams, runF func(*TraceOptions) error) *cobr
 }
 
 func addOutputFlags(cmd *cobra.Command, o *OutputOptions) {
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "record the timeline as JSON Lines to `FILE`")
-	cmd.Flags().StringVar(&o.Format, "format", "text", "what stdout shows: text or jsonl")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "record the timeline to `FILE`: FILE.iotrace keeps the raw records (complete at any rate; read with show/export), any other name JSON Lines")
+	cmd.Flags().StringVar(&o.Format, "format", "text", "what stdout shows: text, jsonl, or none (only record, with -o)")
+	o.allowNone = true
 	cmd.Flags().BoolVar(&o.Summary, "summary", false, "print a per-syscall summary table at the end")
 	cmd.Flags().StringVar(&o.Color, "color", "auto", "colour: auto, always or never (NO_COLOR is honoured)")
 	cmd.Flags().StringVar(&o.KernelEvents, "kernel-events", "all", kernelEventsHelp())
@@ -75,8 +78,8 @@ func runTrace(opts *TraceOptions) error {
 	if opts.Snaplen < 0 || opts.Snaplen > probe.SnapMax {
 		return flagErrorf("-s %d is outside 0..%d", opts.Snaplen, probe.SnapMax)
 	}
-	if r := opts.RingBytes; r < 4096 || r&(r-1) != 0 {
-		return flagErrorf("--buffer-size %d is not a power of two of at least 4096", r)
+	if r := opts.RingBytes; r < 4096 || r&(r-1) != 0 || r > maxRing {
+		return flagErrorf("--buffer-size %d is not a power of two from 4096 to %d (1 GiB)", r, maxRing)
 	}
 	filter, err := syscalls.ParseFilter(syscalls.Native(), opts.Exprs)
 	if err != nil {
@@ -87,27 +90,52 @@ func runTrace(opts *TraceOptions) error {
 	}, nil)
 }
 
+// maxRing is the largest ring buffer iotrace asks for: the kernel's limit is higher, but the
+// ring is locked memory.
+const maxRing = 1 << 30
+
 // traceWith checks privileges, builds the renderers (wrapped by wrap, when given) and runs the
 // session; the target's exit status becomes iotrace's.
 func traceWith(ios *iostreams.IOStreams, out *OutputOptions, sopts session.Options, wrap func(render.Renderer) render.Renderer) error {
 	if err := doctor.CheckPrivileges(); err != nil {
 		return err
 	}
-	r, closeFile, err := out.renderers(ios)
+	outs, err := out.outputs(ios)
 	if err != nil {
 		return err
 	}
-	if wrap != nil {
-		r = wrap(r)
+	sopts.Renderer = outs.renderer(wrap)
+	sopts.Record, sopts.Complete, sopts.SpoolDir = outs.record, outs.complete, outs.spoolDir
+	if outs.record != nil {
+		sopts.RecordName = outs.file.Path()
 	}
-	sopts.Renderer = r
 	sopts.Info = ios.ErrOut
 	if sopts.KernelEvents, err = parseKernelEvents(out.KernelEvents); err != nil {
 		return err
 	}
+	traced := false
+	sopts.Started = func() { traced = true }
 	status, err := session.Run(sopts)
-	if cerr := closeFile(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", out.Output, cerr)
+	if errors.Is(err, syscall.EPIPE) {
+		// whoever read stdout went away (| head): the trace went on, into the recording
+		if out.Output != "" {
+			fmt.Fprintf(ios.ErrOut, "iotrace: stdout was closed early; %s has the whole trace\n", out.Output)
+		}
+		err = nil
+	}
+	if errno, full := storageFull(err); traced && full && outs.file != nil {
+		// the disk ran out under the recording: what reached it is cut wherever the space
+		// ended, without its summary, so it is thrown away (an older file of the name stays)
+		outs.abort()
+		return fmt.Errorf("%s could not be written: %w; the cut recording was not kept", out.Output, errno)
+	}
+	if traced {
+		// what was traced stays, even after an error midway: the file says where it ends
+		if cerr := outs.commit(); err == nil {
+			err = cerr
+		}
+	} else {
+		outs.abort()
 	}
 	if err != nil {
 		return err
@@ -116,4 +144,15 @@ func traceWith(ios *iostreams.IOStreams, out *OutputOptions, sopts session.Optio
 		return &ExitError{Code: status}
 	}
 	return nil
+}
+
+// storageFull reports whether err is the filesystem running out of room (space, quota, file
+// size), and which.
+func storageFull(err error) (syscall.Errno, bool) {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG} {
+		if errors.Is(err, errno) {
+			return errno, true
+		}
+	}
+	return 0, false
 }

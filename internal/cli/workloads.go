@@ -12,6 +12,7 @@ import (
 
 	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/iostreams"
+	"github.com/iotrace/iotrace/internal/predict"
 	"github.com/iotrace/iotrace/internal/render"
 	"github.com/iotrace/iotrace/internal/session"
 	"github.com/iotrace/iotrace/internal/syscalls"
@@ -20,8 +21,9 @@ import (
 )
 
 // markerPrefix names the thread when a workload starts (prctl PR_SET_NAME), so the timeline can
-// show where each workload begins without any side channel.
-const markerPrefix = "iot:"
+// show where each workload begins without any side channel; "iot:W/V" and "iot:W" again mark
+// where each of its variants begins and ends.
+const markerPrefix = predict.MarkerPrefix
 
 // NewCmdList builds `iotrace list`.
 func NewCmdList(ios *iostreams.IOStreams) *cobra.Command {
@@ -83,6 +85,28 @@ func NewCmdRun(ios *iostreams.IOStreams, runF func(*RunOptions) error) *cobra.Co
 	cmd.Flags().StringVar(&opts.Variant, "variant", "", "run only this variant (default: all, in order)")
 	cmd.Flags().BoolVar(&opts.NoTrace, "no-trace", false, "run the workload plain, without tracing")
 	addWorkloadFlags(cmd, opts)
+	// shell completion: workload names, then the named workload's variants
+	cmd.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []string
+		for _, w := range catalog.All() {
+			names = append(names, w.Name+"\t"+w.Desc)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+	_ = cmd.RegisterFlagCompletionFunc("variant", func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		var names []string
+		if len(args) > 0 {
+			if w, err := catalog.Lookup(args[0]); err == nil {
+				for _, v := range w.Variants {
+					names = append(names, v.Name+"\t"+v.Desc)
+				}
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
 	return cmd
 }
 
@@ -161,10 +185,12 @@ func runWorkloads(opts *RunOptions) error {
 		notes = append(notes, "workload "+w.Name+": "+w.Desc)
 	}
 	wrap := func(r render.Renderer) render.Renderer {
-		if opts.Out.Format != "text" {
-			return r
+		if opts.Out.Format == "text" {
+			r = &headings{Renderer: r, ios: opts.IO, workloads: opts.workload, tour: opts.Tour, all: opts.All}
 		}
-		return &headings{Renderer: r, ios: opts.IO, workloads: opts.workload, tour: opts.Tour, all: opts.All}
+		// outermost: the predictions are judged on every event, before headings hide the
+		// start-up, and their verdicts reach every output (the -o recording too)
+		return predict.Wrap(r)
 	}
 	sopts := session.Options{Argv: argv, Filter: filter, Snaplen: opts.Snaplen, Notes: notes}
 	if opts.Out.Format == "jsonl" {
@@ -198,6 +224,8 @@ type headings struct {
 	// all shows the Go runtime's start-up too; otherwise the timeline starts at the first marker.
 	all     bool
 	started bool
+	// shown are the workloads whose heading is out: each variant's end marks its workload again.
+	shown map[string]bool
 }
 
 func (h *headings) Event(e event.Event) error {
@@ -214,6 +242,13 @@ func (h *headings) Event(e event.Event) error {
 }
 
 func (h *headings) heading(name string) {
+	if h.shown[name] {
+		return
+	}
+	if h.shown == nil {
+		h.shown = map[string]bool{}
+	}
+	h.shown[name] = true
 	cs := h.ios.ColorScheme()
 	for _, w := range h.workloads {
 		if w.Name != name {
@@ -241,6 +276,13 @@ func wrap(s string, width int) string {
 		col += len(word)
 	}
 	return b.String()
+}
+
+// mark names this thread markerPrefix+name (prctl PR_SET_NAME): the marker the timeline's
+// headings and the predictions key on. The thread's own name keeps 15 bytes of it; the trace
+// reads the whole string from the call's argument.
+func mark(name string) {
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafePointer(markerPrefix+name)), 0, 0, 0)
 }
 
 // workloadCmd is the hidden command the traced child runs.
@@ -271,14 +313,23 @@ func newCmdWorkloadChild(ios *iostreams.IOStreams) *cobra.Command {
 	return cmd
 }
 
-// runInProcess runs workloads in this process, marking where each begins.
+// runInProcess runs workloads in this process, marking where each begins, and where each of
+// its variants begins and ends. One that fails does not stop the others; the failures are said
+// together at the end (and the exit is non-zero).
 func runInProcess(ws []*workloads.Workload, variant string, opts workloads.Options) error {
+	opts.Mark = mark
+	var failed []string
 	for _, w := range ws {
-		// PR_SET_NAME renames this thread: the marker the timeline's headings key on.
-		_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafePointer(markerPrefix+w.Name)), 0, 0, 0)
+		mark(w.Name)
 		if err := workloads.Run(w, variant, opts); err != nil {
-			return fmt.Errorf("workload %s: %w", w.Name, err)
+			failed = append(failed, strings.ReplaceAll(err.Error(), "\n", "; "))
 		}
+	}
+	switch {
+	case len(failed) == 1 && len(ws) == 1:
+		return fmt.Errorf("workload %s", failed[0])
+	case len(failed) > 0:
+		return fmt.Errorf("%d of %d workloads had a failure: %s", len(failed), len(ws), strings.Join(failed, "; "))
 	}
 	return nil
 }

@@ -352,3 +352,51 @@ func TestInt32Pair(t *testing.T) {
 		t.Error("Int32Pair of 7 bytes reports ok")
 	}
 }
+
+func TestWaitStatus(t *testing.T) {
+	tests := []struct {
+		s    int32
+		want string
+	}{
+		{3 << 8, "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"},
+		{9, "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"},
+		{11 | 0x80, "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"},
+		{19<<8 | 0x7f, "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}]"},
+		{0xffff, "[{WIFCONTINUED(s)}]"},
+	}
+	for _, tt := range tests {
+		if got := WaitStatus(tt.s); got != tt.want {
+			t.Errorf("WaitStatus(%#x) = %s, want %s", tt.s, got, tt.want)
+		}
+	}
+	if got := WaitOptions(0x40000001); got != "WNOHANG|__WALL" {
+		t.Errorf("WaitOptions(0x40000001) = %s", got)
+	}
+	if got := WaitOptions(0); got != "0" {
+		t.Errorf("WaitOptions(0) = %s", got)
+	}
+}
+
+// An iovec whose base the BPF side could not read carries the address instead of bytes.
+func TestIOVUnreadableBase(t *testing.T) {
+	p := make([]byte, 24+16+8)
+	binary.LittleEndian.PutUint64(p[0:], 10)
+	binary.LittleEndian.PutUint32(p[8:], 0xffffffff)
+	binary.LittleEndian.PutUint32(p[12:], 24)
+	binary.LittleEndian.PutUint64(p[16:], 0x7fef5d179000)
+	binary.LittleEndian.PutUint64(p[24:], 3) // a readable one after it
+	binary.LittleEndian.PutUint32(p[32:], 3)
+	binary.LittleEndian.PutUint32(p[36:], 24)
+	copy(p[40:], "abc")
+	got := iovValue(p, 2, -1)
+	if len(got) != 2 {
+		t.Fatalf("%d iovecs decoded, want 2: %v", len(got), got)
+	}
+	f := got[0].(event.Fields)
+	if b, _ := f.Str("base"); b != "0x7fef5d179000" {
+		t.Errorf("unreadable iovec: %v, want base 0x7fef5d179000", f)
+	}
+	if d, _ := got[1].(event.Fields).Str("data"); d != "abc" {
+		t.Errorf("the iovec after it: %v, want data abc", got[1])
+	}
+}

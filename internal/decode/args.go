@@ -30,6 +30,9 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 				if more := uncaptured(spec.Captures[slot], c, val); more > 0 {
 					out = append(out, event.Field{Key: name + "_more", Val: more})
 				}
+				if t == syscalls.Path && pathCut(c) {
+					out = append(out, event.Field{Key: name + "_cut", Val: true})
+				}
 			}
 		}
 	}
@@ -66,6 +69,13 @@ func uncaptured(cs syscalls.Capture, c []byte, val any) int64 {
 	}
 	h := (*bpf.IotraceIotCap)(unsafe.Pointer(&c[0]))
 	return max(int64(h.Len)-int64(len(list)), 0)
+}
+
+// pathCut reports whether the BPF side had to cut a path (it copies at most IOT_PATH_MAX
+// bytes, and then says the string went on).
+func pathCut(c []byte) bool {
+	h := (*bpf.IotraceIotCap)(unsafe.Pointer(&c[0]))
+	return h.Len > uint32(h.N)
 }
 
 // devText writes a kernel dev_t as MAJOR:MINOR, as the kernel events do.
@@ -131,6 +141,10 @@ func (d *Decoder) scalar(t syscalls.ArgType, v uint64, s *event.Syscall) (any, b
 		return CloneFlags(v), true
 	case syscalls.PrctlOption:
 		return PrctlOption(v), true
+	case syscalls.WaitOptions:
+		return WaitOptions(v), true
+	case syscalls.MsgFlags:
+		return MsgFlags(v), true
 	}
 	return nil, false
 }
@@ -153,7 +167,7 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 	// The BPF side copies at exit whatever the call's outcome: memory a failed call was to fill
 	// in holds nothing of its doing. What it was given (a path, a connect's address, pollfds)
 	// is shown, as strace shows it.
-	if cs.AtExit && s.Failed() && t != syscalls.Path && t != syscalls.PrctlArg && t != syscalls.PollFDs {
+	if cs.AtExit && !cs.Input && s.Failed() && t != syscalls.Path && t != syscalls.PrctlArg && t != syscalls.PollFDs {
 		return nil
 	}
 	switch t {
@@ -167,9 +181,9 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 	case syscalls.Buf:
 		return bufValue(p[:min(n, len(p))], uint64(h.Len))
 	case syscalls.IOV:
-		limit := int64(-1) // at entry every iovec's bytes are there to show
-		if cs.AtExit {
-			limit = max(s.Ret, 0) // at exit only what the call transferred
+		limit := int64(-1) // a call's input: every iovec's bytes are there to show
+		if cs.AtExit && !cs.Input {
+			limit = max(s.Ret, 0) // what the call filled in: only what it transferred
 		}
 		return iovValue(p, n, limit)
 	case syscalls.Argv:
@@ -186,6 +200,11 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 			return nil
 		}
 		return SockAddr(b)
+	case syscalls.WaitStatus:
+		// written only when a child is reported (ret > 0; WNOHANG with none returns 0)
+		if b := p[:min(n, len(p))]; len(b) >= 4 && s.Ret > 0 {
+			return WaitStatus(int32(le32(b)))
+		}
 	case syscalls.PipeFDs:
 		if a, b, ok := Int32Pair(p[:min(n, len(p))]); ok {
 			return []any{int64(a), int64(b)}
@@ -237,6 +256,9 @@ func bufValue(b []byte, total uint64) event.Fields {
 
 var iovHdr = int(unsafe.Sizeof(bpf.IotraceIotIov{}))
 
+// iovFault is IOT_IOV_FAULT: an iovec whose base the BPF side could not read.
+const iovFault = 0xffffffff
+
 // iovValue decodes captured iovecs; limit is the bytes the call transferred (-1: no limit), so
 // an iovec is marked truncated only when it held more than what was captured of it.
 func iovValue(p []byte, n int, limit int64) []any {
@@ -244,6 +266,15 @@ func iovValue(p []byte, n int, limit int64) []any {
 	off := 0
 	for i := 0; i < n && off+iovHdr <= len(p); i++ {
 		e := (*bpf.IotraceIotIov)(unsafe.Pointer(&p[off]))
+		if e.Caplen == iovFault && off+iovHdr+8 <= len(p) && int(e.Stride) >= iovHdr+8 {
+			// the base could not be read: the record holds the address instead
+			out = append(out, event.Fields{{Key: "len", Val: e.Len}, {Key: "base", Val: hex(le64(p[off+iovHdr:]))}})
+			if limit >= 0 {
+				limit -= int64(min(e.Len, uint64(limit)))
+			}
+			off += int(e.Stride)
+			continue
+		}
 		// an entry's bytes lie within its stride: a corrupt caplen must not take in the entries
 		// after it, which would make the work quadratic in the record's size
 		k := max(0, min(int(e.Caplen), int(e.Stride)-iovHdr))
@@ -286,4 +317,8 @@ func argvValue(p []byte, n int) []any {
 func le64(b []byte) uint64 {
 	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }

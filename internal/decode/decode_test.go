@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 	"unsafe"
@@ -529,27 +530,28 @@ func TestCaptureSpecs(t *testing.T) {
 			slot   int
 			size   int
 			atExit bool
+			input  bool // what the call was given, read as it returns
 		}{
-			{"writev", 0, 0, false}, // the data before the call
-			{"readv", 0, 0, true},   // the data the call read
-			{"write", 0, 0, false},
-			{"read", 0, 0, true},
-			{"execve", 0, 0, false}, // at exit the old address space is gone
-			{"execve", 1, 0, false},
-			{"connect", 0, 112, false},
-			{"accept4", 0, 112, true},
-			{"epoll_ctl", 0, EpollEventSize(arch), false},
-			{"epoll_pwait", 0, EpollEventSize(arch), true},
-			{"io_submit", 0, IOCBSize, false},
-			{"io_getevents", 0, IOEventSize, true},
-			{"io_uring_setup", 0, UringParamsSize, true},
-			{"openat2", 1, OpenHowSize, false},
-			{"pipe2", 0, 8, true},
+			{"writev", 0, 0, true, true}, // the data the call was given
+			{"readv", 0, 0, true, false}, // the data the call read
+			{"write", 0, 0, true, true},
+			{"read", 0, 0, true, false},
+			{"execve", 0, 0, false, false}, // at exit the old address space is gone
+			{"execve", 1, 0, false, false},
+			{"connect", 0, 112, true, true},
+			{"accept4", 0, 112, true, false},
+			{"epoll_ctl", 0, EpollEventSize(arch), true, true},
+			{"epoll_pwait", 0, EpollEventSize(arch), true, false},
+			{"io_submit", 0, IOCBSize, true, true},
+			{"io_getevents", 0, IOEventSize, true, false},
+			{"io_uring_setup", 0, UringParamsSize, true, false},
+			{"openat2", 1, OpenHowSize, true, true},
+			{"pipe2", 0, 8, true, false},
 		} {
 			spec := syscalls.SpecFor(arch, c.call)
 			cp := spec.Captures[c.slot]
-			if cp.Size != c.size || cp.AtExit != c.atExit {
-				t.Errorf("%s %s slot %d: size %d at exit %v, want %d %v", arch, c.call, c.slot, cp.Size, cp.AtExit, c.size, c.atExit)
+			if cp.Size != c.size || cp.AtExit != c.atExit || cp.Input != c.input {
+				t.Errorf("%s %s slot %d: size %d at exit %v input %v, want %d %v %v", arch, c.call, c.slot, cp.Size, cp.AtExit, cp.Input, c.size, c.atExit, c.input)
 			}
 		}
 	}
@@ -583,9 +585,9 @@ func TestEnterJoin(t *testing.T) {
 			// the writev's exit was lost: its captures must not show up on the read, nor on
 			// a later writev of the thread
 			evs := decodeAll(t, New(tab),
-				enterRec(7, writev, vec("stale")),
-				syscallRec(7, read, 3, []uint64{3, ptrA, 10}, capBuf(0, "abc", 3)),
-				syscallRec(7, writev, 5, []uint64{3, ptrA, 1}))
+				seqOf(enterRec(7, writev, vec("stale")), 1),
+				seqOf(syscallRec(7, read, 3, []uint64{3, ptrA, 10}, capBuf(0, "abc", 3)), 2),
+				seqOf(syscallRec(7, writev, 5, []uint64{3, ptrA, 1}), 3))
 			if got := jsonOf(asSyscall(t, evs[0]).Decoded); got != `{"buf":{"data":"abc"}}` {
 				t.Errorf("read: %s", got)
 			}
@@ -854,22 +856,151 @@ func TestBlockedRecords(t *testing.T) {
 	}
 }
 
-func TestLost(t *testing.T) {
-	d := New(table(t, "amd64"))
-	for _, tt := range []struct {
-		reason int
-		want   string
-	}{{0, "ring buffer full"}, {1, "capture buffer busy"}} {
-		l := d.Lost(tt.reason, 2, 17, 99)
-		if l.Reason != tt.want || l.Count != 17 || l.CPU != 2 || l.TS != 99 {
-			t.Errorf("reason %d: %+v", tt.reason, *l)
+// seqOf sets the call number of a syscall or entry record.
+func seqOf(rec []byte, seq uint32) []byte {
+	off := unsafe.Offsetof(bpf.IotraceIotSyscall{}.Seq)
+	if bpf.IotraceIotKind(binary.LittleEndian.Uint16(rec[16:])) == bpf.IotraceIotKindIOT_EV_SYSCALL_ENTER {
+		off = unsafe.Offsetof(bpf.IotraceIotScEnter{}.Seq)
+	}
+	binary.LittleEndian.PutUint32(rec[off:], seq)
+	return rec
+}
+
+// An exit record takes entry captures only from the entry record of the same call: after a
+// loss, the thread's last entry record is another call's, and its data must not be shown.
+func TestEntryCapturesJoinOnlyTheirCall(t *testing.T) {
+	tab := table(t, "amd64")
+	execve, _ := tab.Nr("execve")
+	writev, _ := tab.Nr("writev")
+	args := []uint64{0x7000, 0x7100, 0x7200}
+	entry := func(path string) []byte { return enterRec(7, execve, capStr(0, path)) }
+
+	d := New(tab)
+	out := decodeAll(t, d,
+		seqOf(entry("/bin/one"), 1), seqOf(syscallRec(7, execve, -2, args), 1),
+		// call 2's record is lost; call 3's entry record is lost: call 3 must not take call 2's path
+		seqOf(entry("/bin/two"), 2),
+		seqOf(syscallRec(7, execve, -2, args), 3),
+	)
+	if len(out) != 2 {
+		t.Fatalf("got %d events, want 2", len(out))
+	}
+	first, third := asSyscall(t, out[0]), asSyscall(t, out[1])
+	if v, _ := first.Decoded.Str("filename"); v != "/bin/one" || first.CaptureLost {
+		t.Errorf("call 1: decoded %v, capture_lost %v; want its own path", first.Decoded, first.CaptureLost)
+	}
+	if v, ok := third.Decoded.Get("filename"); ok {
+		t.Errorf("call 3 shows %v from another call's entry record", v)
+	}
+	if !third.CaptureLost {
+		t.Errorf("call 3 lost its entry captures but is not marked capture_lost")
+	}
+	// Append reports the gap (calls 2 and 3) before call 4
+	d = New(tab)
+	var evs []event.Event
+	for _, r := range [][]byte{seqOf(syscallRec(7, writev, 6, args), 1), seqOf(syscallRec(7, writev, 6, args), 4)} {
+		var err error
+		if evs, err = d.Append(evs, r); err != nil {
+			t.Fatal(err)
 		}
 	}
-	// the row after the BPF side's reasons counts recursion misses, per program and not per CPU
-	l := d.Lost(int(bpf.IotraceIotLostReasonIOT_LOST_NR), 2, 3, 99)
-	if l.CPU != -1 || l.Count != 3 || l.Reason == "" || l.Reason == "ring buffer full" || l.Reason == "capture buffer busy" {
-		t.Errorf("recursion misses: %+v", *l)
+	if len(evs) != 3 {
+		t.Fatalf("got %d events, want call, lost, call", len(evs))
 	}
+	l, ok := evs[1].(*event.Lost)
+	if !ok || l.Calls != 2 || l.TID != 7 || l.Count != 2 {
+		t.Errorf("gap of calls 2 and 3: got %#v", evs[1])
+	}
+}
+
+// The BPF side flags a call whose entry record it could not send, and one whose entry it
+// never saw.
+func TestCallFlags(t *testing.T) {
+	tab := table(t, "amd64")
+	writev, _ := tab.Nr("writev")
+	flagged := func(f bpf.IotraceIotScFlags) []byte {
+		r := seqOf(syscallRec(3, writev, 6, []uint64{1, 0x7000, 1}), 1)
+		r[unsafe.Offsetof(bpf.IotraceIotSyscall{}.Flags)] = uint8(f)
+		return r
+	}
+	s := asSyscall(t, decodeAll(t, New(tab), flagged(bpf.IotraceIotScFlagsIOT_SC_ENTRY_LOST))[0])
+	if !s.CaptureLost || s.EntryLost {
+		t.Errorf("ENTRY_LOST: capture_lost %v entry_lost %v", s.CaptureLost, s.EntryLost)
+	}
+	s = asSyscall(t, decodeAll(t, New(tab), flagged(bpf.IotraceIotScFlagsIOT_SC_NO_ENTRY))[0])
+	if !s.EntryLost || len(s.Decoded) != 0 {
+		t.Errorf("NO_ENTRY: entry_lost %v decoded %v", s.EntryLost, s.Decoded)
+	}
+}
+
+// Kernel records carry their CPU's count of lost kernel events: a jump is a placed gap.
+func TestKernelGaps(t *testing.T) {
+	d := New(table(t, "amd64"))
+	rec := func(cpu uint32, ts uint64, lostBefore uint32) []byte {
+		r := bpf.IotraceIotKernel{H: hdr(9, bpf.IotraceIotKindIOT_EV_KERNEL), LostBefore: lostBefore}
+		r.H.Cpu, r.H.Ts = cpu, ts
+		return finish(encode(&r), nil)
+	}
+	var out []event.Event
+	for _, r := range [][]byte{rec(0, 10, 0), rec(1, 11, 0), rec(0, 20, 5), rec(1, 21, 0), rec(0, 30, 5)} {
+		var err error
+		if out, err = d.Append(out, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var gaps []*event.Lost
+	for _, e := range out {
+		if l, ok := e.(*event.Lost); ok {
+			gaps = append(gaps, l)
+		}
+	}
+	if len(gaps) != 1 || gaps[0].KernelEvents != 5 || gaps[0].CPU != 0 || gaps[0].TS != 10 || gaps[0].EndNS != 20 {
+		t.Fatalf("gaps: %+v", gaps)
+	}
+}
+
+// A call record carries its process's count of lost model-changing calls: when it grows, the
+// decoder says so once.
+func TestModelGaps(t *testing.T) {
+	tab := table(t, "amd64")
+	closeNr, _ := tab.Nr("close")
+	rec := func(seq, modelLost uint32) []byte {
+		r := seqOf(syscallRec(5, closeNr, 0, []uint64{3}), seq)
+		binary.LittleEndian.PutUint32(r[unsafe.Offsetof(bpf.IotraceIotSyscall{}.ModelLost):], modelLost)
+		return r
+	}
+	d := New(tab)
+	var out []event.Event
+	for _, r := range [][]byte{rec(1, 0), rec(2, 0), rec(4, 1), rec(5, 1)} {
+		var err error
+		if out, err = d.Append(out, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var models, calls uint64
+	for _, e := range out {
+		if l, ok := e.(*event.Lost); ok {
+			models += l.ModelLost
+			calls += l.Calls
+		}
+	}
+	if models != 1 || calls != 1 {
+		t.Errorf("model losses %d (want 1), lost calls %d (want 1)", models, calls)
+	}
+}
+
+func jsonOfAny(v any) string {
+	switch x := v.(type) {
+	case event.Fields:
+		return jsonOf(x)
+	case []any:
+		var b strings.Builder
+		for _, e := range x {
+			b.WriteString(jsonOfAny(e))
+		}
+		return b.String()
+	}
+	return strings.TrimSpace(fmtAny(v))
 }
 
 // corruptRecords are records the BPF side never writes; each must give an error or an event
@@ -1021,3 +1152,5 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func fmtAny(v any) string { return fmt.Sprint(v) }

@@ -19,16 +19,16 @@ type KernelFormat struct {
 // SetKernelFormats tells the decoder which kernel events are attached, by event id.
 func (d *Decoder) SetKernelFormats(f map[uint16]KernelFormat) { d.kernel = f }
 
-func (d *Decoder) kernelEvent(raw []byte) (event.Event, error) {
+func (d *Decoder) kernelEvent(raw []byte) (event.Event, uint32, error) {
 	r, err := view[bpf.IotraceIotKernel](raw)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	k := &event.Kernel{Common: d.common(&r.H), SyscallTS: r.ScTs}
+	k := &event.Kernel{Common: d.common(&r.H), SyscallTS: r.ScTs, CallSeq: r.ScSeq, UntracedCall: d.untraced(r.ScUntraced)}
 	f, ok := d.kernel[r.Id]
 	if !ok {
 		k.Name = "tracepoint_" + strconv.Itoa(int(r.Id))
-		return k, nil
+		return k, r.LostBefore, nil
 	}
 	k.Name = f.Name
 	data := r.Data[:min(int(r.Len), len(r.Data))]
@@ -44,7 +44,7 @@ func (d *Decoder) kernelEvent(raw []byte) (event.Event, error) {
 			k.Args = append(k.Args, event.Field{Key: fl.Name, Val: v})
 		}
 	}
-	return k, nil
+	return k, r.LostBefore, nil
 }
 
 // kernelField reads one field. Kernel addresses become short per-run ids (#3): they identify a
@@ -98,13 +98,31 @@ func (d *Decoder) opaque(addr uint64) string {
 	return "#" + strconv.Itoa(id)
 }
 
-func (d *Decoder) blocked(raw []byte) (event.Event, error) {
+// untraced names the syscall of a kernel record's sc_untraced (1 + its number; 0: none).
+func (d *Decoder) untraced(nr uint32) string {
+	if nr == 0 {
+		return ""
+	}
+	if name := d.table.Name(int(nr) - 1); name != "" {
+		return name
+	}
+	return "syscall_" + strconv.Itoa(int(nr)-1)
+}
+
+// blocked decodes off-CPU time inside a call: sched_blocked (it waited, and who woke it) or
+// sched_preempted (switched out while runnable).
+func (d *Decoder) blocked(raw []byte) (event.Event, uint32, error) {
 	r, err := view[bpf.IotraceIotBlocked](raw)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	k := &event.Kernel{Common: d.common(&r.H), Name: "sched_blocked", SyscallTS: r.ScTs}
+	k := &event.Kernel{Common: d.common(&r.H), Name: "sched_blocked", SyscallTS: r.ScTs, CallSeq: r.ScSeq}
 	k.Args = event.Fields{{Key: "off_cpu_ns", Val: int64(r.OffNs)}}
+	if r.Preempted != 0 {
+		// runnable all along: the scheduler chose another task, nobody woke this one
+		k.Name = "sched_preempted"
+		return k, r.LostBefore, nil
+	}
 	if r.WakerTid != 0 {
 		k.Args = append(k.Args,
 			event.Field{Key: "waker_pid", Val: int64(r.WakerPid)},
@@ -114,5 +132,5 @@ func (d *Decoder) blocked(raw []byte) (event.Event, error) {
 			k.Args = append(k.Args, event.Field{Key: "waker_kthread", Val: true})
 		}
 	}
-	return k, nil
+	return k, r.LostBefore, nil
 }

@@ -145,7 +145,10 @@ var madviseNames = []sym{
 
 // Madvise names madviseNames advice.
 func Madvise(v uint64) string {
-	return nameEnum(uint64(uint32(v)), madviseNames)
+	if s, ok := lookupSym(uint64(uint32(v)), madviseNames); ok {
+		return s
+	}
+	return hex(uint64(uint32(v))) + " /* MADV_??? */" // as strace marks advice it does not know
 }
 
 // posix_fadvise advice; DONTNEED and NOREUSE are 6 and 7 only on s390x.

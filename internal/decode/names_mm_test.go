@@ -130,7 +130,7 @@ func TestMadvise(t *testing.T) {
 		{101, "MADV_SOFT_OFFLINE"}, // not in x/sys
 		{unix.MADV_GUARD_INSTALL, "MADV_GUARD_INSTALL"},
 		{unix.MADV_GUARD_REMOVE, "MADV_GUARD_REMOVE"},
-		{0xfa, "0xfa"}, // strace: 0xfa /* MADV_??? */
+		{0xfa, "0xfa /* MADV_??? */"}, // strace: 0xfa /* MADV_??? */
 	}
 	for _, tt := range tests {
 		if got := Madvise(tt.v); got != tt.want {

@@ -68,3 +68,51 @@ func CloneFlags(v uint64) string {
 	}
 	return j.String()
 }
+
+// wait4 options, include/uapi/linux/wait.h, in strace's order.
+var waitOptions = []sym{
+	{0x1, "WNOHANG"}, {0x2, "WUNTRACED"}, {0x8, "WCONTINUED"},
+	{0x20000000, "__WNOTHREAD"}, {0x40000000, "__WALL"}, {0x80000000, "__WCLONE"},
+}
+
+// WaitOptions formats wait4's options, "0" when none.
+func WaitOptions(v uint64) string {
+	return nameFlags(uint64(uint32(v)), waitOptions, "0")
+}
+
+// WaitStatus formats a child's status as strace does: [{WIFEXITED(s) && WEXITSTATUS(s) == 3}].
+func WaitStatus(s int32) string {
+	var w string
+	switch sig := s & 0x7f; {
+	case sig == 0:
+		w = "WIFEXITED(s) && WEXITSTATUS(s) == " + strconv.Itoa(int(s>>8&0xff))
+	case s&0xff == 0x7f:
+		w = "WIFSTOPPED(s) && WSTOPSIG(s) == " + Signal(int(s>>8&0xff))
+		if ev := s >> 16 & 0xff; ev != 0 {
+			w += " && s>>16 == " + strconv.Itoa(int(ev))
+		}
+	case s == 0xffff:
+		w = "WIFCONTINUED(s)"
+	default:
+		w = "WIFSIGNALED(s) && WTERMSIG(s) == " + Signal(int(sig))
+		if s&0x80 != 0 {
+			w += " && WCOREDUMP(s)"
+		}
+	}
+	return "[{" + w + "}]"
+}
+
+// MSG_* flags of send and recv calls, include/linux/socket.h, in strace's order.
+var msgFlags = []sym{
+	{0x1, "MSG_OOB"}, {0x2, "MSG_PEEK"}, {0x4, "MSG_DONTROUTE"}, {0x8, "MSG_CTRUNC"},
+	{0x10, "MSG_PROBE"}, {0x20, "MSG_TRUNC"}, {0x40, "MSG_DONTWAIT"}, {0x80, "MSG_EOR"},
+	{0x100, "MSG_WAITALL"}, {0x200, "MSG_FIN"}, {0x400, "MSG_SYN"}, {0x800, "MSG_CONFIRM"},
+	{0x1000, "MSG_RST"}, {0x2000, "MSG_ERRQUEUE"}, {0x4000, "MSG_NOSIGNAL"}, {0x8000, "MSG_MORE"},
+	{0x10000, "MSG_WAITFORONE"}, {0x20000, "MSG_SENDPAGE_NOPOLICY"}, {0x4000000, "MSG_ZEROCOPY"},
+	{0x20000000, "MSG_FASTOPEN"}, {0x40000000, "MSG_CMSG_CLOEXEC"},
+}
+
+// MsgFlags formats send/recv flags, "0" when none.
+func MsgFlags(v uint64) string {
+	return nameFlags(uint64(uint32(v)), msgFlags, "0")
+}

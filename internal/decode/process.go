@@ -32,6 +32,9 @@ func (d *Decoder) fork(raw []byte) (event.Event, error) {
 	}
 	comm := cstr(r.Comm[:])
 	d.comms[r.ChildTid] = comm
+	// a new task: its calls are numbered from 1 (a tid can be reused)
+	delete(d.threads, r.ChildTid)
+	delete(d.pending, r.ChildTid)
 	return &event.Process{
 		Common:   d.common(&r.H),
 		Name:     "fork",
@@ -52,6 +55,13 @@ func (d *Decoder) exec(raw []byte) (event.Event, error) {
 		if p, ok := d.pending[r.OldTid]; ok {
 			d.pending[r.H.Tid] = p
 			delete(d.pending, r.OldTid)
+		}
+		// and so does its call count (the BPF side moved it with the call in flight)
+		if t, ok := d.threads[r.OldTid]; ok {
+			d.threads[r.H.Tid] = t
+			delete(d.threads, r.OldTid)
+		} else {
+			delete(d.threads, r.H.Tid)
 		}
 	}
 	d.comms[r.H.Tid] = cstr(r.Comm[:])

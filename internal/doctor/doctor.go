@@ -16,18 +16,21 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iotrace/iotrace/internal/probe"
+	"github.com/iotrace/iotrace/internal/syscalls"
 	"github.com/iotrace/iotrace/internal/tracefs"
 )
 
 // Capability bits (linux/capability.h).
 const (
-	capSysAdmin = 21
-	capPerfmon  = 38
-	capBPF      = 39
+	capDACOverride   = 1
+	capDACReadSearch = 2
+	capSysAdmin      = 21
+	capPerfmon       = 38
+	capBPF           = 39
 )
 
 // ErrPrivilege is returned when tracing is not allowed.
-var ErrPrivilege = errors.New("tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities: run iotrace with sudo")
+var ErrPrivilege = errors.New("tracing needs root, or the CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH capabilities: run iotrace with sudo")
 
 // CheckPrivileges fails with one sentence when this process may not load tracing programs.
 func CheckPrivileges() error {
@@ -39,10 +42,19 @@ func CheckPrivileges() error {
 		return ErrPrivilege
 	}
 	has := func(bit uint) bool { return caps&(1<<bit) != 0 }
-	if has(capSysAdmin) || (has(capBPF) && has(capPerfmon)) {
-		return nil
+	if !has(capSysAdmin) && !(has(capBPF) && has(capPerfmon)) {
+		return ErrPrivilege
 	}
-	return ErrPrivilege
+	// the BPF capabilities load the programs; attaching them reads tracefs, whose files are
+	// root's (a mounted tracefs is 0700 or its events' files 0640)
+	if !has(capDACReadSearch) && !has(capDACOverride) {
+		if f, err := os.Open("/sys/kernel/tracing/events/raw_syscalls/sys_enter/id"); err == nil {
+			f.Close()
+		} else if errors.Is(err, os.ErrPermission) {
+			return probe.ErrTracefsAccess
+		}
+	}
+	return nil
 }
 
 func effectiveCaps() (uint64, error) {
@@ -98,6 +110,23 @@ func Run() []Check {
 			Detail: orText(rbErr, "BPF ring buffers supported", "BPF ring buffers unavailable (kernel 5.8 or later needed)")})
 	}
 
+	if perr == nil && btfErr == nil && terr == nil {
+		// load (and attach, with nothing in the filter) the very programs a trace loads: only
+		// the kernel's verifier can tell whether it runs them
+		events := map[string]bool{}
+		for _, n := range probe.KernelEventNames() {
+			events[n] = true
+		}
+		set, lerr := probe.Load(probe.Config{Table: syscalls.Native(), Snaplen: 32, RingBytes: 1 << 16, KernelEvents: events})
+		if set != nil {
+			set.Close()
+		}
+		detail := "iotrace's programs load and attach"
+		if lerr != nil {
+			detail = lerr.Error()
+		}
+		out = append(out, Check{Name: "BPF programs", OK: lerr == nil, Required: true, Detail: detail})
+	}
 	for _, p := range probe.Catalogue {
 		ok := terr == nil && tracefs.Exists(p.Group, p.Name)
 		detail := "present"
@@ -116,6 +145,9 @@ func Run() []Check {
 		}
 		detail := "present"
 		switch {
+		case !found && k.Name() == "page_fault_user":
+			// not an error: the perf event stands in (the BPF check attaches it)
+			found, detail = true, "missing: "+probe.PerfFaultsLesson
 		case !found:
 			detail = "missing: " + k.Lesson + " unavailable"
 		case name != k.Name():

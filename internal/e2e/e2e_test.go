@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/iotrace/iotrace/internal/event"
-	"github.com/iotrace/iotrace/internal/record"
+	"github.com/iotrace/iotrace/internal/replay"
 	"github.com/iotrace/iotrace/internal/testutil"
 )
 
@@ -36,6 +36,8 @@ type run struct {
 	pids map[uint32]bool
 	// siblings are the runs of the workload's other variants, by name.
 	siblings map[string]*run
+	// file is the recording (JSON Lines), for the tests that read it again.
+	file string
 }
 
 // traceRun runs `iotrace run ARGS… --format jsonl -o FILE` and reads FILE back with
@@ -59,8 +61,8 @@ func traceRun(t *testing.T, args ...string) *run {
 			t.Fatalf("stdout line %d is not JSON Lines (%v): %q", i+1, err, line)
 		}
 	}
-	r := &run{stdout: stderr.String(), pids: map[uint32]bool{}}
-	rd, err := record.Open(out)
+	r := &run{stdout: stderr.String(), pids: map[uint32]bool{}, file: out}
+	rd, err := replay.Open(out)
 	if err != nil {
 		t.Fatalf("read the recording: %v", err)
 	}

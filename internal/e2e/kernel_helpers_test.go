@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/iotrace/iotrace/internal/event"
-	"github.com/iotrace/iotrace/internal/record"
+	"github.com/iotrace/iotrace/internal/replay"
 	"github.com/iotrace/iotrace/internal/testutil"
 )
 
@@ -90,7 +90,7 @@ func kRun(t *testing.T, args ...string) *kTrace {
 // kRead reads a recording.
 func kRead(t *testing.T, path string) *kTrace {
 	t.Helper()
-	r, err := record.Open(path)
+	r, err := replay.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +181,19 @@ func kPages(ks []*event.Kernel) int64 {
 	for _, k := range ks {
 		order, _ := k.Args.Int("order")
 		n += 1 << order
+	}
+	return n
+}
+
+// kPagesFrom counts the pages page-cache events cover at index first or later.
+func kPagesFrom(ks []*event.Kernel, first int64) int64 {
+	var n int64
+	for _, k := range ks {
+		idx, _ := k.Args.Int("index")
+		order, _ := k.Args.Int("order")
+		if end := idx + 1<<order; end > first {
+			n += end - max(idx, first)
+		}
 	}
 	return n
 }
@@ -282,7 +295,7 @@ func kKernelThread(pid uint32) (kthread, known bool) {
 // writeback.
 var (
 	kCacheEvents = []string{"mm_filemap_add_to_page_cache", "mm_filemap_delete_from_page_cache"}
-	kFileEvents  = append([]string{"writeback_dirty_folio", "writeback_dirty_page"}, kCacheEvents...)
+	kFileEvents  = append([]string{"writeback_dirty_folio", "writeback_dirty_page", "sb_clear_inode_writeback"}, kCacheEvents...)
 )
 
 // kInode is the inode a file kernel event names.

@@ -73,6 +73,7 @@ func TestWorkloads(t *testing.T) {
 					r.siblings = runs
 					runs[v.Name] = r
 					c(t, r, r.variant(t, v.Name))
+					checkPredictions(t, r, w.Name, v)
 				})
 			}
 		})
@@ -147,7 +148,7 @@ func checkWrites(t *testing.T, _ *run, tl timeline) {
 	}
 }
 
-func checkReadv(t *testing.T, _ *run, tl timeline) {
+func checkReadv(t *testing.T, r *run, tl timeline) {
 	input := func(s *event.Syscall) bool { return onFile(s, "fd", "readv/input.txt") }
 	size := tl.first(t, "pwrite64", "writing input.txt", input).Ret
 	rv := tl.first(t, "readv", "of input.txt", input)
@@ -161,6 +162,36 @@ func checkReadv(t *testing.T, _ *run, tl timeline) {
 	want := []iov{{8, "HEADER: "}, {22, "Data part 1Data part 2"}, {16, `\nFOOTER\n`}}
 	if got := iovecs(rv, "vec"); !slices.Equal(got, want) {
 		t.Errorf("iovecs = %v, want %v", got, want)
+	}
+	checkReadvFill(t, r, rv)
+}
+
+var readvBufferRe = regexp.MustCompile(`^readv buffer (\d+): (\d+) of (\d+) bytes`)
+
+// checkReadvFill holds readv's fill map against what the workload found in each buffer.
+func checkReadvFill(t *testing.T, r *run, rv *event.Syscall) {
+	t.Helper()
+	var lens, got []int64
+	for _, line := range r.narration("vectored/readv") {
+		if m := readvBufferRe.FindStringSubmatch(line); m != nil {
+			got = append(got, int64(atoi(m[2])))
+			lens = append(lens, int64(atoi(m[3])))
+		}
+	}
+	if len(lens) != 3 {
+		t.Fatalf("the workload described %d readv buffers, want 3", len(lens))
+	}
+	var note string
+	for _, n := range rv.Notes {
+		if strings.HasPrefix(n, "returned ") {
+			note = n
+		}
+	}
+	if note == "" {
+		t.Fatalf("readv returned %d into buffers of %v: no fill-map note: %q", rv.Ret, lens, rv.Notes)
+	}
+	if mapped, _, _ := gtFillMap(t, note, lens); !slices.Equal(mapped, got) {
+		t.Errorf("fill map %q gives %v; the workload found %v in its buffers", note, mapped, got)
 	}
 }
 
@@ -315,6 +346,35 @@ func checkETStranded(t *testing.T, r *run, tl timeline) {
 	if next.Ret != 0 {
 		t.Errorf("the wait after the short read returned %d; the stranded bytes must get no new edge (want 0)", next.Ret)
 	}
+	checkStrandedNotes(t, r, tl, conn, next)
+}
+
+var strandedRe = regexp.MustCompile(`with (\d+) bytes stranded`)
+
+// checkStrandedNotes holds the EPOLLET notes against the workload's own SIOCINQ count: the wait
+// after the handler's full read says the fd was not reported, and the last read finds as many
+// bytes as SIOCINQ counted.
+func checkStrandedNotes(t *testing.T, r *run, tl timeline, conn int64, next *event.Syscall) {
+	t.Helper()
+	m := r.narrated("epoll/et-stranded", strandedRe)
+	if m == nil {
+		t.Fatalf("the workload did not say how many bytes were stranded")
+	}
+	stranded := int64(atoi(m[1]))
+	reads := tl.where("read", func(s *event.Syscall) bool { return fileID(s, "fd") == conn })
+	i := slices.IndexFunc(reads, func(s *event.Syscall) bool { return s.TS > end(next) })
+	if i < 1 {
+		t.Fatalf("want the handler's read before the last wait and a read after it:%s", brief(reads))
+	}
+	handler, last := reads[i-1], reads[i]
+	want := fmt.Sprintf("(EPOLLET) not reported: its last read (seq %d) filled all %d bytes", handler.Seq, handler.Ret)
+	if !slices.ContainsFunc(next.Notes, func(n string) bool { return strings.Contains(n, want) }) {
+		t.Errorf("the wait after the handler's read lacks %q: %q", want, next.Notes)
+	}
+	found := fmt.Sprintf("found %d bytes left behind on", stranded)
+	if last.Ret != stranded || !slices.ContainsFunc(last.Notes, func(n string) bool { return strings.HasPrefix(n, found) }) {
+		t.Errorf("SIOCINQ counted %d stranded bytes; the last read returned %d with notes %q, want one starting %q", stranded, last.Ret, last.Notes, found)
+	}
 }
 
 func checkETDrain(t *testing.T, r *run, tl timeline) {
@@ -436,6 +496,7 @@ func checkNetpoller(t *testing.T, _ *run, tl timeline) {
 	if m := eventMask(reg); !hasFlags(m, "EPOLLIN", "EPOLLET") {
 		t.Errorf("the runtime registered the connection with %q, want EPOLLIN and EPOLLET", m)
 	}
+	checkRuntimeReady(t, tl, reg, acc.Ret)
 	const msg = `hello, netpoller\n`
 	w := tl.first(t, "write", "of the client's message", func(s *event.Syscall) bool { return bufData(s, "buf") == msg && s.Ret == 17 })
 	client := fileID(w, "fd")
@@ -445,6 +506,32 @@ func checkNetpoller(t *testing.T, _ *run, tl timeline) {
 	conn := tl.first(t, "connect", "of the client socket", func(s *event.Syscall) bool { return fileID(s, "fd") == client })
 	if addr := object(conn, "uservaddr"); addrOf(addr) != "127.0.0.1" {
 		t.Errorf("the client's connect (ret %d %s) has address %v, want 127.0.0.1", conn.Ret, conn.Errno, addr)
+	}
+}
+
+// checkRuntimeReady: the runtime stores a tagged pointer to its pollDesc in epoll_data, not the
+// fd; the waits that report that data name the connection through its registration.
+func checkRuntimeReady(t *testing.T, tl timeline, reg *event.Syscall, fd int64) {
+	t.Helper()
+	data, ok := object(reg, "event").Int("data")
+	if !ok || data == fd {
+		t.Fatalf("the runtime's registration of fd %d has data %d (decoded: %v); want a pointer", fd, data, ok)
+	}
+	want := fmt.Sprintf("%d<socket:", fd)
+	tag := fmt.Sprintf(" (data=%d)", uint64(data))
+	waits := tl.where("epoll_pwait", func(s *event.Syscall) bool {
+		return s.TS > reg.TS && slices.Contains(readyFds(s), data)
+	})
+	if len(waits) == 0 {
+		t.Fatalf("no epoll_pwait after the registration reported its data %d", uint64(data))
+	}
+	for _, w := range waits {
+		if !slices.ContainsFunc(w.Notes, func(n string) bool {
+			i := strings.Index(n, want)
+			return strings.HasPrefix(n, "ready: ") && i >= 0 && strings.Contains(n[i:], tag)
+		}) {
+			t.Errorf("a wait reporting data %d does not name fd %d with it: %q", uint64(data), fd, w.Notes)
+		}
 	}
 }
 
@@ -496,7 +583,7 @@ func checkMmapCopy(t *testing.T, tl timeline, variant string) *event.Syscall {
 		})
 		until = max(until, end(u))
 		// The timeline says so at the munmap (DESIGN.md §5).
-		lesson := "zero read()/write() calls on " + str(m, "fd") + ":"
+		lesson := "zero read()/write() calls on " + str(m, "fd") + " while it was mapped:"
 		if !slices.ContainsFunc(u.Notes, func(n string) bool { return strings.HasPrefix(n, lesson) }) {
 			t.Errorf("munmap of %s: notes %q lack one starting %q", str(m, "fd"), u.Notes, lesson)
 		}

@@ -26,6 +26,17 @@ func AppendJSON(b []byte, e Record) ([]byte, error) {
 			b = append(b, `,"cause_seq":`...)
 			b = strconv.AppendUint(b, x.CauseSeq, 10)
 		}
+		if x.CauseLost {
+			b = append(b, `,"cause_lost":true`...)
+		}
+		if x.Outside != "" {
+			b = append(b, `,"outside":`...)
+			b = appendString(b, x.Outside)
+		}
+		if x.UntracedCall != "" {
+			b = append(b, `,"untraced_call":`...)
+			b = appendString(b, x.UntracedCall)
+		}
 		b = appendNotes(b, x.Notes)
 		return append(b, '}'), nil
 	}
@@ -105,6 +116,16 @@ func appendSyscall(b []byte, s *Syscall) []byte {
 	if s.Unfinished {
 		b = append(b, `,"unfinished":true`...)
 	}
+	if s.CaptureLost {
+		b = append(b, `,"capture_lost":true`...)
+	}
+	if s.EntryLost {
+		b = append(b, `,"entry_lost":true`...)
+	}
+	if s.KernelEventsLost > 0 {
+		b = append(b, `,"kernel_events_lost":`...)
+		b = strconv.AppendUint(b, uint64(s.KernelEventsLost), 10)
+	}
 	b = appendNotes(b, s.Notes)
 	return append(b, '}')
 }
@@ -166,6 +187,10 @@ func ParseLine(line []byte) (Record, error) {
 		var l Lost
 		err := json.Unmarshal(line, &l)
 		return &l, err
+	case "prediction":
+		var p Prediction
+		err := json.Unmarshal(line, &p)
+		return &p, err
 	case "":
 		return nil, fmt.Errorf("no \"type\" field")
 	}

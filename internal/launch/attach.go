@@ -46,6 +46,12 @@ func Attach(pid int) (*Attached, error) {
 	if st.tgid != pid {
 		return nil, fmt.Errorf("%d is a thread of process %d; use -p %d", pid, st.tgid, st.tgid)
 	}
+	if st.kthread || isKernelThread(pid) {
+		return nil, fmt.Errorf("process %d is a kernel thread: it makes no system calls to trace", pid)
+	}
+	if strings.HasPrefix(st.state, "Z") || strings.HasPrefix(st.state, "X") {
+		return nil, fmt.Errorf("process %d has exited (a zombie waiting for its parent): there is nothing left to trace", pid)
+	}
 	ancestors, err := ancestorsOf(self)
 	if err != nil {
 		return nil, err
@@ -67,6 +73,8 @@ func Attach(pid int) (*Attached, error) {
 
 type procStatus struct {
 	tgid, ppid int
+	state      string // "S (sleeping)", "Z (zombie)"…
+	kthread    bool
 }
 
 // readStatus reads the Tgid and PPid lines of /proc/PID/status.
@@ -87,6 +95,10 @@ func readStatus(pid int) (procStatus, error) {
 			st.tgid, err = strconv.Atoi(strings.TrimSpace(val))
 		case "PPid":
 			st.ppid, err = strconv.Atoi(strings.TrimSpace(val))
+		case "State":
+			st.state = strings.TrimSpace(val)
+		case "Kthread": // 6.x
+			st.kthread = strings.TrimSpace(val) == "1"
 		}
 		if err != nil {
 			return procStatus{}, fmt.Errorf("parse /proc/%d/status: %s: %w", pid, key, err)
@@ -96,6 +108,26 @@ func readStatus(pid int) (procStatus, error) {
 		return procStatus{}, fmt.Errorf("parse /proc/%d/status: no Tgid or PPid line", pid)
 	}
 	return st, nil
+}
+
+// isKernelThread tells a kernel thread by its flags (PF_KTHREAD in /proc/PID/stat), for kernels
+// whose status file has no Kthread line.
+func isKernelThread(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("%s/%d/stat", procRoot, pid))
+	if err != nil {
+		return false
+	}
+	// the fields after the command name, which is in parentheses and may hold anything
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 7 {
+		return false
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	return err == nil && flags&0x00200000 != 0 // PF_KTHREAD
 }
 
 // ancestorsOf returns the parent chain of pid, nearest first, up to (not including) pid 0.

@@ -87,6 +87,17 @@ type NotFoundError struct {
 
 func (e *NotFoundError) Error() string { return e.Name + ": command not found" }
 
+// CannotRunError reports a command that exists but cannot be run (not executable, a directory):
+// a shell exits 126 for it.
+type CannotRunError struct {
+	Name string
+	Why  string
+	Err  error
+}
+
+func (e *CannotRunError) Error() string { return e.Name + ": " + e.Why }
+func (e *CannotRunError) Unwrap() error { return e.Err }
+
 // Options describes the command to start.
 type Options struct {
 	Argv []string // argv[0] is resolved with exec.LookPath unless it contains a slash
@@ -162,6 +173,9 @@ func resolve(name, dir string) (string, error) {
 	if hasSlash && dir != "" && !filepath.IsAbs(name) {
 		check = filepath.Join(dir, name)
 	}
+	if st, serr := os.Stat(check); hasSlash && serr == nil && st.IsDir() {
+		return "", &CannotRunError{Name: name, Why: "is a directory", Err: syscall.EISDIR}
+	}
 	path, err := exec.LookPath(check)
 	switch {
 	case err == nil:
@@ -173,8 +187,9 @@ func resolve(name, dir string) (string, error) {
 		}
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		return "", &NotFoundError{Name: name}
+	case errors.Is(err, fs.ErrPermission):
+		return "", &CannotRunError{Name: name, Why: "permission denied (not executable)", Err: err}
 	default:
-		// For example fs.ErrPermission: exists but is not executable.
 		return "", fmt.Errorf("resolve %s: %w", name, err)
 	}
 	if hasSlash {

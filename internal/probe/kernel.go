@@ -50,10 +50,15 @@ var KernelEvents = []KernelEvent{
 	{Group: "readahead", Names: []string{"page_cache_sync_ra"}, Mode: kevTask, Lesson: "synchronous readahead windows (kernel 6.18+)"},
 	{Group: "readahead", Names: []string{"page_cache_async_ra"}, Mode: kevTask, Lesson: "asynchronous readahead windows (kernel 6.18+)"},
 	{Group: "readahead", Names: []string{"page_cache_ra_unbounded"}, Mode: kevTask, Lesson: "forced readahead (WILLNEED) windows (kernel 6.18+)"},
+	{Group: "readahead", Names: []string{"page_cache_ra_order"}, Mode: kevTask, Lesson: "the readahead window the kernel used (kernel 6.18+)"},
 	{Group: "block", Names: []string{"block_bio_queue"}, Mode: kevIssue, Quiet: true, Dev: "dev", Sector: "sector", Lesson: "block requests kernel threads dispatch for the target"},
 	{Group: "block", Names: []string{"block_rq_issue"}, Mode: kevIssue, Dev: "dev", Sector: "sector", Lesson: "block I/O requests"},
+	{Group: "block", Names: []string{"block_rq_requeue"}, Mode: kevIssue, Dev: "dev", Sector: "sector", Lesson: "block requests put back to be issued again (each counted once)"},
 	{Group: "block", Names: []string{"block_rq_complete"}, Mode: kevDone, Dev: "dev", Sector: "sector", Lesson: "block I/O completions"},
 	{Group: "writeback", Names: []string{"writeback_dirty_folio", "writeback_dirty_page"}, Mode: kevFile, Ino: "ino", Lesson: "pages dirtied"},
+	{Group: "writeback", Names: []string{"sb_clear_inode_writeback"}, Mode: kevFile, Ino: "ino", Lesson: "a file's writeback finishing"},
+	{Group: "kmem", Names: []string{"rss_stat"}, Mode: kevTask, Lesson: "pages mapped and unmapped (fault-around counts, copy-on-write)"},
+	{Group: "io_uring", Names: []string{"io_uring_create"}, Mode: kevTask, Lesson: "which io_uring context (ctx on the kernel lines) a ring descriptor is"},
 	{Group: "io_uring", Names: []string{"io_uring_submit_req", "io_uring_submit_sqe"}, Mode: kevTask, Lesson: "io_uring submissions"},
 	{Group: "io_uring", Names: []string{"io_uring_queue_async_work"}, Mode: kevTask, Lesson: "io_uring punts to io-wq workers"},
 	{Group: "io_uring", Names: []string{"io_uring_complete"}, Mode: kevTask, Lesson: "io_uring completions"},
@@ -61,7 +66,7 @@ var KernelEvents = []KernelEvent{
 }
 
 // schedLesson is what the BTF tracepoints behind off-CPU time (selected as "sched") show.
-var schedLesson = "time blocked in syscalls and who woke the thread"
+var schedLesson = "time blocked in syscalls and who woke the thread, time preempted in them"
 
 // KernelEventNames lists what --kernel-events accepts.
 func KernelEventNames() []string {
@@ -98,6 +103,10 @@ func (k KernelEvent) resolve() (string, *tracefs.EventFormat, error) {
 	return "", nil, err
 }
 
+// ErrTracefsAccess: tracefs's files (event formats and ids) are readable by root only, and this
+// process has the BPF capabilities without the one that reads them.
+var ErrTracefsAccess = errors.New("the tracefs files iotrace reads (/sys/kernel/tracing/events/*/format, id) are readable by root only: run as root, or add CAP_DAC_READ_SEARCH to CAP_BPF and CAP_PERFMON")
+
 // attachKernelEvents configures and attaches the selected kernel events; missing ones are
 // recorded, never fatal.
 func (s *Set) attachKernelEvents(selected map[string]bool) error {
@@ -106,13 +115,28 @@ func (s *Set) attachKernelEvents(selected map[string]bool) error {
 		if !selected[k.Name()] {
 			continue
 		}
+		if k.Name() == "page_fault_user" && PerfFaultsForced() {
+			if err := s.attachPerfFaults(); err != nil {
+				return err
+			}
+			continue
+		}
 		name, f, err := k.resolve()
 		if err != nil {
+			if errors.Is(err, os.ErrNotExist) && k.Name() == "page_fault_user" {
+				if err := s.attachPerfFaults(); err != nil {
+					return err
+				}
+				continue
+			}
 			if errors.Is(err, os.ErrNotExist) {
 				s.Missing = append(s.Missing, MissingProbe{k.Group + ":" + k.Name(), k.Lesson})
 				continue
 			}
-			return fmt.Errorf("read format of %s:%s: %w", k.Group, k.Name(), err)
+			if errors.Is(err, os.ErrPermission) {
+				return ErrTracefsAccess
+			}
+			return err
 		}
 		conf, err := kevConf(k, f)
 		if err != nil {
@@ -127,7 +151,7 @@ func (s *Set) attachKernelEvents(selected map[string]bool) error {
 				s.Missing = append(s.Missing, MissingProbe{k.Group + ":" + k.Name(), k.Lesson})
 				continue
 			}
-			return fmt.Errorf("attach %s:%s: %w", k.Group, name, err)
+			return attachError(k.Group+":"+name, err)
 		}
 		s.links = append(s.links, l)
 		s.Kernel[uint16(f.ID)] = KernelFormat{Name: name, Format: f}

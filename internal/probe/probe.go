@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -60,8 +62,9 @@ var Catalogue = []Probe{
 
 // Set is a loaded and attached collection.
 type Set struct {
-	objs  bpf.IotraceObjects
-	links []link.Link
+	objs    bpf.IotraceObjects
+	links   []link.Link
+	perfFDs []int // perf events with a program attached (page faults on arm64)
 	// TracefsMounted is set when loading had to mount tracefs.
 	TracefsMounted bool
 	// Missing lists the optional probes this kernel lacks.
@@ -107,11 +110,7 @@ func Load(cfg Config) (*Set, error) {
 
 	s := &Set{TracefsMounted: mounted}
 	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
-		var verr *ebpf.VerifierError
-		if errors.As(err, &verr) {
-			return nil, fmt.Errorf("load BPF programs: %+v", verr)
-		}
-		return nil, fmt.Errorf("load BPF programs: %w", err)
+		return nil, explainLoad(err)
 	}
 	if err := s.configureSyscalls(cfg); err != nil {
 		s.Close()
@@ -147,6 +146,9 @@ func (s *Set) configureSyscalls(cfg Config) error {
 		} else if cfg.Filter != nil && !cfg.Filter.All() && !cfg.Filter.Match(nr) && !always[name] {
 			c.Trace = 0
 		}
+		if syscalls.ChangesModel(name) {
+			c.Model = 1
+		}
 		if sp := syscalls.SpecFor(t.Arch(), name); sp != nil {
 			if sp.NoReturn {
 				c.Noreturn = 1
@@ -164,6 +166,9 @@ func (s *Set) configureSyscalls(cfg Config) error {
 				}
 				if cp.AtExit && !sp.NoReturn {
 					c.Cap[i].AtExit = 1
+					if cp.Input {
+						c.Cap[i].Input = 1
+					}
 					c.ExitMask |= 1 << i
 				} else {
 					c.EnterMask |= 1 << i
@@ -207,7 +212,7 @@ func (s *Set) attach() error {
 				s.Missing = append(s.Missing, MissingProbe{p.Group + ":" + p.Name, p.Lesson})
 				continue
 			}
-			return fmt.Errorf("attach %s:%s: %w", p.Group, p.Name, err)
+			return attachError(p.Group+":"+p.Name, err)
 		}
 		s.links = append(s.links, l)
 	}
@@ -216,47 +221,87 @@ func (s *Set) attach() error {
 
 // AddTarget puts a thread group into the filter. A gated one is traced from its next execve.
 func (s *Set) AddTarget(pid int, gated bool) error {
-	state := uint8(bpf.IotraceIotTraceStateIOT_ACTIVE)
+	v := bpf.IotraceIotProc{State: uint8(bpf.IotraceIotTraceStateIOT_ACTIVE)}
 	if gated {
-		state = uint8(bpf.IotraceIotTraceStateIOT_GATED)
+		v.State = uint8(bpf.IotraceIotTraceStateIOT_GATED)
 	}
-	if err := s.objs.Filter.Put(uint32(pid), state); err != nil {
+	if err := s.objs.Filter.Put(uint32(pid), v); err != nil {
 		return fmt.Errorf("add pid %d to the filter: %w", pid, err)
 	}
 	return nil
 }
 
+// Traced lists the thread groups being traced that still run (the BPF side removes one as its
+// last thread exits).
+func (s *Set) Traced() ([]int, error) {
+	var pids []int
+	var key uint32
+	var val bpf.IotraceIotProc
+	it := s.objs.Filter.Iterate()
+	for it.Next(&key, &val) {
+		// a process that died while the probes were detaching is not waited for
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", key)); err == nil {
+			pids = append(pids, int(key))
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("read the traced processes: %w", err)
+	}
+	return pids, nil
+}
+
 // Events is the ring buffer map the reader consumes.
 func (s *Set) Events() *ebpf.Map { return s.objs.Events }
 
-// LostRecursion is the loss reason after the BPF side's own: events a program missed because
-// it was already running on that CPU (an interrupt's event while it ran), counted by the kernel.
-const LostRecursion = int(bpf.IotraceIotLostReasonIOT_LOST_NR)
+// Lost reasons, as the BPF side counts them per CPU (enum iot_lost_reason).
+const (
+	LostCallRing  = int(bpf.IotraceIotLostReasonIOT_LOST_CALL_RING)
+	LostCallBusy  = int(bpf.IotraceIotLostReasonIOT_LOST_CALL_BUSY)
+	LostCallExit  = int(bpf.IotraceIotLostReasonIOT_LOST_CALL_EXIT)
+	LostCallTrack = int(bpf.IotraceIotLostReasonIOT_LOST_CALL_TRACK)
+	LostEntry     = int(bpf.IotraceIotLostReasonIOT_LOST_ENTRY)
+	LostKernel    = int(bpf.IotraceIotLostReasonIOT_LOST_KEV)
+	LostProcess   = int(bpf.IotraceIotLostReasonIOT_LOST_PROC)
+	LostReasons   = int(bpf.IotraceIotLostReasonIOT_LOST_NR)
+)
 
-// Lost returns the loss counters: lost[reason][cpu]. Recursion misses are counted per program,
-// not per CPU: their row has one entry.
-func (s *Set) Lost() ([][]uint64, error) {
-	out := make([][]uint64, LostRecursion+1)
-	for r := range LostRecursion {
+// Missed counts the events the kernel skipped running a program for because another BPF
+// program was running on that CPU, by what the program records. Syscall programs are left out:
+// their misses show in the records themselves (an exit without its entry, a call number that
+// jumps).
+type Missed struct {
+	KernelEvents  uint64
+	ProcessEvents uint64
+}
+
+// Lost returns the loss counters: lost[reason][cpu], and the programs' misses.
+func (s *Set) Lost() ([][]uint64, Missed, error) {
+	out := make([][]uint64, LostReasons)
+	for r := range LostReasons {
 		var perCPU []uint64
 		if err := s.objs.Lost.Lookup(uint32(r), &perCPU); err != nil {
-			return nil, fmt.Errorf("read lost counters: %w", err)
+			return nil, Missed{}, fmt.Errorf("read lost counters: %w", err)
 		}
 		out[r] = perCPU
 	}
-	var misses uint64
-	for _, p := range s.programs() {
+	o := &s.objs
+	var m Missed
+	for _, p := range []*ebpf.Program{o.KernelEvent, o.OnSwitch, o.OnWakeup, o.PageFault} {
 		if st, err := p.Stats(); err == nil {
-			misses += st.RecursionMisses
+			m.KernelEvents += st.RecursionMisses
 		}
 	}
-	out[LostRecursion] = []uint64{misses}
-	return out, nil
+	for _, p := range []*ebpf.Program{o.OnFork, o.OnExec, o.OnExit} {
+		if st, err := p.Stats(); err == nil {
+			m.ProcessEvents += st.RecursionMisses
+		}
+	}
+	return out, m, nil
 }
 
 func (s *Set) programs() []*ebpf.Program {
 	o := &s.objs
-	return []*ebpf.Program{o.SysEnter, o.SysExit, o.OnFork, o.OnExec, o.OnExit, o.KernelEvent, o.OnSwitch, o.OnWakeup}
+	return []*ebpf.Program{o.SysEnter, o.SysExit, o.OnFork, o.OnExec, o.OnExit, o.KernelEvent, o.OnSwitch, o.OnWakeup, o.PageFault}
 }
 
 // Detach removes every probe; the maps stay readable until Close. The links are closed
@@ -273,6 +318,7 @@ func (s *Set) Detach() {
 	}
 	wg.Wait()
 	s.links = nil
+	s.closePerf()
 }
 
 // Close detaches and releases everything.
@@ -283,3 +329,17 @@ func (s *Set) Close() error {
 
 // Arch is the GOARCH the BPF objects were chosen for.
 func Arch() string { return runtime.GOARCH }
+
+// attachError says why a tracepoint would not attach. Without root, Debian's and Ubuntu's
+// kernel.perf_event_paranoid=3 refuses tracepoint perf events to anyone lacking CAP_SYS_ADMIN,
+// whatever CAP_PERFMON says: that is named, with the way out.
+func attachError(what string, err error) error {
+	if errors.Is(err, os.ErrPermission) && os.Geteuid() != 0 {
+		if b, rerr := os.ReadFile("/proc/sys/kernel/perf_event_paranoid"); rerr == nil {
+			if n, cerr := strconv.Atoi(strings.TrimSpace(string(b))); cerr == nil && n >= 3 {
+				return fmt.Errorf("attach %s: kernel.perf_event_paranoid is %d here, which refuses tracepoint perf events without CAP_SYS_ADMIN whatever the other capabilities: run iotrace as root, or set it to 2 (sysctl kernel.perf_event_paranoid=2)", what, n)
+			}
+		}
+	}
+	return fmt.Errorf("attach %s: %w", what, err)
+}

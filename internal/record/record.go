@@ -1,4 +1,4 @@
-// Package record reads a recorded timeline (JSON Lines, DESIGN.md §4) back into event values,
+// Package record reads a recorded timeline (JSON Lines, docs/jsonl.md) back into event values,
 // for `iotrace show` and `iotrace export`.
 //
 // A recording cut short — Ctrl-C before the summary was written, a full disk — still reads: the
@@ -40,6 +40,10 @@ type Reader struct {
 	warnings []string
 	done     bool
 	err      error
+	lastSeq  uint64 // the highest seq so far: a recording's seqs only grow
+	// what checkOrder found
+	disorder, early     int
+	disorderAt, earlyAt string
 }
 
 // Open opens the recording at path and reads its header.
@@ -120,6 +124,7 @@ func (r *Reader) Next() (event.Event, error) {
 	switch x := rec.(type) {
 	case *event.Summary:
 		r.summary, r.done = x, true
+		r.orderWarnings()
 		if _, _, err := r.nextLine(); err != io.EOF {
 			if err == nil {
 				err = fmt.Errorf("%s:%d: more lines after the summary line (two recordings in one file?)", r.name, r.lineNo)
@@ -130,11 +135,44 @@ func (r *Reader) Next() (event.Event, error) {
 	case *event.Header:
 		return nil, r.fail(fmt.Errorf("%s:%d: a second header line (two recordings in one file?)", r.name, r.lineNo))
 	case event.Event:
+		r.checkOrder(x)
 		r.counter.Add(x)
 		r.events++
 		return x, nil
 	}
 	return nil, r.fail(fmt.Errorf("%s:%d: unexpected %s record", r.name, r.lineNo, rec.Kind()))
+}
+
+// checkOrder notes what iotrace never writes: a seq that does not grow (a line repeated or
+// moved), a time before the recording's start (which would print as a negative time). Such a
+// file still reads, with a warning at the end that says where.
+func (r *Reader) checkOrder(e event.Event) {
+	c := e.Base()
+	if c.Seq != 0 {
+		if c.Seq <= r.lastSeq {
+			if r.disorder == 0 {
+				r.disorderAt = fmt.Sprintf("line %d: seq %d after seq %d", r.lineNo, c.Seq, r.lastSeq)
+			}
+			r.disorder++
+		}
+		r.lastSeq = max(r.lastSeq, c.Seq)
+	}
+	if start := r.header.StartNS; c.TS != 0 && c.TS < start {
+		if r.early == 0 {
+			r.earlyAt = fmt.Sprintf("line %d: ts_ns %d, start_ns %d", r.lineNo, c.TS, start)
+		}
+		r.early++
+	}
+}
+
+// orderWarnings are checkOrder's findings, once the file is read.
+func (r *Reader) orderWarnings() {
+	if r.disorder > 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("%s: %d line(s) repeated or out of order, which iotrace never writes (first at %s): edited by hand?", r.name, r.disorder, r.disorderAt))
+	}
+	if r.early > 0 {
+		r.warnings = append(r.warnings, fmt.Sprintf("%s: %d event(s) stamped before the recording started (first at %s): their times show as negative", r.name, r.early, r.earlyAt))
+	}
 }
 
 // Summary returns the recording's summary once Next has returned io.EOF, and nil before. For a
@@ -160,7 +198,7 @@ func (r *Reader) readHeader(line []byte) error {
 	}
 	rec, err := event.ParseLine(line)
 	if err != nil {
-		return fmt.Errorf("%s:%d: bad header: %w", r.name, r.lineNo, err)
+		return fmt.Errorf("%s:%d: bad header: %w", r.name, r.lineNo, plainJSONError(err))
 	}
 	r.header = rec.(*event.Header)
 	return nil
@@ -251,7 +289,38 @@ func (r *Reader) atEOF() bool {
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
+// plainJSONError says a JSON decoding error without Go's type names.
+func plainJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "a value"
+		} else {
+			field = "field " + strconv.Quote(field)
+		}
+		want := "a " + jsonKind(te.Type.Kind().String())
+		return fmt.Errorf("%s holds a JSON %s where %s is expected", field, te.Value, want)
+	}
+	return err
+}
+
+func jsonKind(goKind string) string {
+	switch {
+	case strings.HasPrefix(goKind, "int"), strings.HasPrefix(goKind, "uint"), strings.HasPrefix(goKind, "float"):
+		return "number"
+	case goKind == "string":
+		return "string"
+	case goKind == "bool":
+		return "boolean"
+	case goKind == "slice", goKind == "array":
+		return "list"
+	}
+	return "JSON object"
+}
+
 func (r *Reader) lineError(line []byte, err error) error {
+	err = plainJSONError(err)
 	t := bytes.TrimSpace(line)
 	if !json.Valid(t) {
 		return fmt.Errorf("%s:%d: not a JSON object: %w", r.name, r.lineNo, err)
@@ -267,6 +336,7 @@ func (r *Reader) cutShort(warning string) {
 	r.summary = r.counter.Summary()
 	r.summary.Truncated = true
 	r.done = true
+	r.orderWarnings()
 }
 
 func (r *Reader) fail(err error) error {

@@ -137,7 +137,7 @@ func TestHeaderErrors(t *testing.T) {
 		{"foreign schema", `{"type":"header","schema":"strace/v9"}` + "\n",
 			`x.jsonl:1: recorded with unknown schema "strace/v9"; this iotrace reads "iotrace/v1"`},
 		{"bad header field", `{"type":"header","schema":"iotrace/v1","kernel":5}` + "\n",
-			"x.jsonl:1: bad header: json: cannot unmarshal number into Go struct field Header.kernel of type string"},
+			"x.jsonl:1: bad header: field \"kernel\" holds a JSON number where a string is expected"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,12 @@
-// Package session wires the stages for one traced run — probes, launch, reader, decoder,
-// annotator, renderers — and owns its shutdown: on the target's exit or Ctrl-C it detaches
-// the probes, drains the ring, and closes the renderers with the summary.
+// Package session runs one traced target: it loads the probes, starts or attaches to the target,
+// and moves the BPF ring's records two ways — into the recording at the ring's own speed (the
+// recorder only writes spans of raw records), and through the pipeline (decode, annotate) to
+// the renderers. It owns shutdown: on the target's exit or Ctrl-C it detaches the probes,
+// drains the ring, ends the recording and closes the renderers with the summary.
+//
+//	ring ──recorder──▶ recording (raw frames: the -o .iotrace file, or a spool)
+//	                     └──▶ pipeline ──▶ renderers   (reads the recording back: complete)
+//	ring ──recorder──▶ view feed ──▶ pipeline ──▶ renderers   (a terminal: may thin out, says so)
 package session
 
 import (
@@ -8,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,13 +25,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iotrace/iotrace/internal/annotate"
-	"github.com/iotrace/iotrace/internal/decode"
 	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/launch"
+	"github.com/iotrace/iotrace/internal/pipeline"
 	"github.com/iotrace/iotrace/internal/probe"
-	"github.com/iotrace/iotrace/internal/reader"
+	"github.com/iotrace/iotrace/internal/rawrec"
 	"github.com/iotrace/iotrace/internal/render"
-	"github.com/iotrace/iotrace/internal/render/summary"
+	"github.com/iotrace/iotrace/internal/ring"
 	"github.com/iotrace/iotrace/internal/syscalls"
 )
 
@@ -42,31 +50,75 @@ type Options struct {
 	// RingBytes and WakeupBytes tune the kernel side (0: defaults).
 	RingBytes, WakeupBytes int
 
+	// Renderer receives the annotated timeline; nil: the run is only recorded (Record).
 	Renderer render.Renderer
+	// Complete: Renderer must get every event (it writes a file or a pipe). The pipeline then
+	// reads the recording back and may lag behind the target; otherwise (a terminal) it reads
+	// a bounded live feed and may skip ahead, saying so.
+	Complete bool
+	// Record, when set, receives the raw recording (-o FILE.iotrace); RecordName is its name
+	// for messages (the file may be written under a temporary one).
+	Record     *os.File
+	RecordName string
+	// SpoolDir is where a complete run without Record keeps its records meanwhile (an unnamed
+	// file, gone at exit); "" is the temporary directory.
+	SpoolDir string
 	// Info receives iotrace's own notices (stderr).
 	Info io.Writer
 	// Notes are added to the header (for example what a workload run is about).
 	Notes []string
 	// Stdin/Stdout/Stderr of the launched command (nil: iotrace's).
 	Stdin, Stdout, Stderr *os.File
+	// Started, when set, is called once tracing has begun: from then on the outputs hold a
+	// trace, whatever happens next.
+	Started func()
 }
 
 const (
 	// 16 MiB: the ring is mapped twice into iotrace, so its size counts double in RSS
 	defaultRing   = 16 << 20
 	defaultWakeup = 256 << 10
+	// spanMax bounds one ring frame: the recorder releases the ring in steps of at most this.
+	spanMax = 4 << 20
+	// viewLimit is how far a live view may fall behind before it skips ahead.
+	viewLimit = 8 << 20
+	// poll is how often the recorder looks at the ring when no wakeup came (the kernel side
+	// wakes it only every WakeupBytes); countersEvery, how often it saves the loss counters.
+	poll          = 5 * time.Millisecond
+	countersEvery = 100 * time.Millisecond
+	// batchBytes is how much the recorder lets pile up before it writes (unless poll has
+	// passed); batchWait, how long it waits for more meanwhile. A 16 MiB ring holds about 20 ms
+	// of the fastest storm.
+	batchBytes = 1 << 20
+	batchWait  = 500 * time.Microsecond
+	// flushEvery is how often records still in the writer's blocks are made readable, so a
+	// pipeline reading the recording back keeps up with a slow trace.
+	flushEvery = 20 * time.Millisecond
+	// heapLimit is the soft limit of Go's memory during a trace.
+	heapLimit = 24 << 20
+	// recorderNice is the recorder thread's nice value: about nine times the CPU share of a
+	// thread at 0 when both want the same CPU.
+	recorderNice = -10
 )
 
 // Run traces one target and returns its exit status (0 for an attached process that is detached).
 func Run(opts Options) (int, error) {
+	// The ring and the writer's blocks are outside Go's heap; the heap stays small whatever the
+	// trace's length (GC runs sooner near the limit).
+	debug.SetMemoryLimit(heapLimit)
 	table := syscalls.Native()
-	ring := orDefault(opts.RingBytes, defaultRing)
+	ringBytes := orDefault(opts.RingBytes, defaultRing)
 	cfg := probe.Config{
 		Table: table, Filter: opts.Filter, Always: syscalls.ModelSyscalls, Snaplen: opts.Snaplen,
 		// a wakeup threshold above a quarter of a small ring would let it fill between polls
-		RingBytes: ring, WakeupBytes: min(orDefault(opts.WakeupBytes, defaultWakeup), ring/4),
+		RingBytes: ringBytes, WakeupBytes: min(orDefault(opts.WakeupBytes, defaultWakeup), ringBytes/4),
 		KernelEvents: opts.KernelEvents,
 	}
+	// Signals are iotrace's from the start: one that comes while the probes load must not kill
+	// it halfway (a cut file, an orphaned gate), but end the run cleanly.
+	sigs, stopSignals := signals()
+	defer stopSignals()
+
 	var target *launch.Target
 	var attached *launch.Attached
 	var err error
@@ -76,229 +128,443 @@ func Run(opts Options) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-	} else {
-		if attached, err = launch.Attach(opts.PID); err != nil {
-			return 0, err
+	} else if attached, err = launch.Attach(opts.PID); err != nil {
+		return 0, err
+	}
+	abort := func() {
+		if target != nil {
+			target.Abort()
 		}
 	}
 
 	set, err := probe.Load(cfg)
 	if err != nil {
-		if target != nil {
-			target.Abort()
-		}
+		abort()
 		return 0, err
 	}
 	defer set.Close()
 	if set.TracefsMounted {
 		fmt.Fprintln(opts.Info, "iotrace: tracefs was not mounted; mounted it at /sys/kernel/tracing")
 	}
-
-	rd, err := reader.New(set.Events(), set.Lost)
+	rg, err := ring.Open(set.Events())
 	if err != nil {
-		if target != nil {
-			target.Abort()
-		}
+		abort()
 		return 0, err
 	}
-	defer rd.Close()
+	defer rg.Close()
 
-	dec := decode.New(table)
-	formats := make(map[uint16]decode.KernelFormat, len(set.Kernel))
-	for id, k := range set.Kernel {
-		formats[id] = decode.KernelFormat{Name: k.Name, Fields: k.Format.Fields}
-	}
-	dec.SetKernelFormats(formats)
-	ann := annotate.New(table.Arch())
-	ann.FromProc = true
-	for _, m := range set.Missing {
-		if strings.HasPrefix(m.Name, "readahead:") && opts.KernelEvents["page_cache_sync_ra"] {
-			ann.InferReadahead = true
-		}
-	}
-	var counter summary.Counter
 	hdr := header(opts, set, table)
-	counter.Start(hdr.StartNS)
-	if err := opts.Renderer.Header(hdr); err != nil {
-		if target != nil {
-			target.Abort()
+	if target != nil {
+		// what the command will have once it execs: read while the gate holds it
+		hdr.Seeds = []annotate.Seed{annotate.ReadSeed(target.PID, true, launch.GateFD)}
+	} else {
+		hdr.Seeds = []annotate.Seed{annotate.ReadSeed(attached.PID, false)}
+		hdr.Comms = map[uint32]string{}
+		for _, tid := range attached.TIDs {
+			hdr.Comms[uint32(tid)] = attached.Comm
 		}
+	}
+
+	// a Ctrl-C (or TERM, HUP, QUIT) while loading: nothing was traced, the command never ran
+	if sig := pendingStop(sigs); sig != nil {
+		abort()
+		return 128 + int(sig.(syscall.Signal)), &InterruptedError{Sig: sig}
+	}
+	out, err := newOutlet(opts, hdr)
+	if err != nil {
+		abort()
+		return 0, err
+	}
+	defer out.close()
+
+	pid, gated := opts.PID, false
+	if target != nil {
+		pid, gated = target.PID, true
+	}
+	if err := set.AddTarget(pid, gated); err != nil {
+		abort()
 		return 0, err
 	}
 
-	// Ctrl-C reaches the launched command through the terminal; iotrace itself stays to finish
-	// the output. With -p, it is the signal to detach.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-
-	if target != nil {
-		ann.SeedForExec(target.PID, launch.GateFD)
-		if err := set.AddTarget(target.PID, true); err != nil {
-			target.Abort()
-			return 0, err
-		}
-	} else {
-		ann.Seed(attached.PID)
-		for _, tid := range attached.TIDs {
-			dec.SetComm(uint32(tid), attached.Comm)
-		}
-		if err := set.AddTarget(attached.PID, false); err != nil {
-			return 0, err
-		}
-	}
-
-	h := &handler{dec: dec, ann: ann, counter: &counter, out: opts.Renderer, filter: opts.Filter}
+	rec := &recorder{ring: rg, set: set, out: out, stop: make(chan struct{}), fin: make(chan struct{})}
 	var wg sync.WaitGroup
-	var readErr error
-	wg.Add(1)
+	wg.Add(2)
+	go func() { defer wg.Done(); rec.run() }()
+	var sum *event.Summary
+	var pipeErr error
+	end := &rawrec.End{}
+	endReady := make(chan struct{})
 	go func() {
 		defer wg.Done()
-		readErr = rd.Run(h)
+		if opts.Renderer != nil {
+			sum, pipeErr = out.consume(opts.Renderer, endReady, end)
+		}
 	}()
 
+	if opts.Started != nil {
+		opts.Started()
+	}
+	w := &waiter{set: set, sigs: sigs, info: opts.Info, name: Describe(opts)}
 	status := 0
 	if target != nil {
-		if err := target.Release(); err != nil {
+		if err = target.Release(); err != nil {
 			target.Abort()
-			return 0, err
+		} else {
+			status, err = w.target(target)
 		}
-		status, err = waitTarget(target, sigs)
 	} else {
-		err = waitAttached(attached.PID, sigs)
+		status, err = w.attached(attached.PID)
 	}
 
 	// Detach first so nothing new arrives, then drain what is in the ring.
 	set.Detach()
-	if stopErr := rd.Stop(); stopErr != nil && err == nil {
-		err = stopErr
+	close(rec.stop)
+	_ = rg.Stop()
+	end.TS = monotonicNow()
+	if target != nil {
+		end.ExitCode = &status
 	}
+	<-rec.fin
+	if werr := out.end(end); werr != nil && err == nil {
+		err = werr
+	}
+	close(endReady)
 	wg.Wait()
 	if err == nil {
-		err = readErr
+		err = rec.err
 	}
 	if err == nil {
-		err = h.err
+		err = pipeErr
 	}
-	for _, e := range ann.Flush() {
-		if rerr := h.render(e); rerr != nil && err == nil {
-			err = rerr
+	if sum != nil {
+		if cerr := opts.Renderer.Close(sum); err == nil {
+			err = cerr
 		}
-	}
-	sum := counter.Summary()
-	if target != nil {
-		sum.ExitCode = &status
-	}
-	if cerr := opts.Renderer.Close(sum); err == nil {
-		err = cerr
 	}
 	return status, err
 }
 
-// handler is the reader's consumer: decode, annotate, count, render — on the reader's goroutine.
-type handler struct {
-	dec     *decode.Decoder
-	ann     *annotate.Annotator
-	counter *summary.Counter
-	out     render.Renderer
-	filter  *syscalls.Filter // what the user asked to see; the model sees more
-	hidden  uint64           // seq of the last syscall -e hid
-	err     error
+// recorder moves the ring's records to the outlet as fast as the ring fills: spans of raw
+// records, one write each, and the loss counters now and then.
+type recorder struct {
+	ring *ring.Ring
+	set  *probe.Set
+	out  *outlet
+	stop chan struct{}
+	err  error
+	fin  chan struct{} // closed when run returns
+	// flushed is when the recording was last made readable to the pipeline reading it back
+	flushed time.Time
 }
 
-func (h *handler) Record(raw []byte) error {
-	e, err := h.dec.Decode(raw)
-	if err != nil {
-		return fmt.Errorf("decode record: %w", err)
-	}
-	if e == nil {
-		return nil
-	}
-	return h.emit(e)
-}
-
-func (h *handler) Lost(reason, cpu int, count uint64) {
-	if err := h.emit(h.dec.Lost(reason, cpu, count, monotonicNow())); err != nil && h.err == nil {
-		h.err = err
-	}
-}
-
-func (h *handler) emit(e event.Event) error {
-	for _, out := range h.ann.Annotate(e) {
-		if err := h.render(out); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// render counts and writes one annotated event, unless -e hides it: a hidden syscall hides
-// the kernel work it caused too.
-func (h *handler) render(e event.Event) error {
-	switch x := e.(type) {
-	case *event.Syscall:
-		if h.filter != nil && !h.filter.All() && !h.filter.Match(x.Nr) {
-			h.hidden = x.Seq
-			return nil
-		}
-	case *event.Kernel:
-		if x.CauseSeq != 0 && x.CauseSeq == h.hidden {
-			return nil
-		}
-	}
-	h.counter.Add(e)
-	return h.out.Event(e)
-}
-
-func waitTarget(t *launch.Target, sigs <-chan os.Signal) (int, error) {
-	done := make(chan struct{})
-	var status int
-	var err error
-	go func() {
-		status, err = t.Wait()
-		close(done)
-	}()
+func (r *recorder) run() {
+	defer close(r.fin)
+	// The recording is never sacrificed for the view: on a busy machine the decoding pipeline
+	// (and a terminal) compete with the recorder for CPU, and the ring fills while the recorder
+	// waits. Its own thread, at a higher priority (a lower nice; refused without privilege, and
+	// then it runs as it is), keeps it ahead.
+	runtime.LockOSThread()
+	_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), recorderNice)
+	nextCounters := time.Now()
+	lastDrain := time.Now()
 	for {
 		select {
-		case <-done:
-			return status, err
-		case sig := <-sigs:
-			// The terminal sent SIGINT to the whole foreground group, the target included; a
-			// SIGTERM aimed at iotrace alone is passed on.
-			if sig == syscall.SIGTERM {
-				_ = t.Signal(sig)
-			}
+		case <-r.stop:
+			// the probes are detached: take what is left, then the final counters
+			r.drain()
+			r.counters()
+			return
+		default:
 		}
-	}
-}
-
-// waitAttached returns when the process exits or the user asks to detach.
-func waitAttached(pid int, sigs <-chan os.Signal) error {
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		// no pidfd (kernels before 5.3): detach only on a signal
-		<-sigs
-		return nil
-	}
-	defer unix.Close(pidfd)
-	exited := make(chan struct{})
-	go func() {
-		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-		for {
-			if _, err := unix.Poll(fds, -1); err == nil || !errors.Is(err, unix.EINTR) {
-				close(exited)
+		// Write in batches: a write per few records would cost the recorder more than the
+		// records do. Epoll reports the ring readable as soon as one byte is there, so it only
+		// waits for an empty ring; a ring with less than a batch in it is given a moment more.
+		pending := r.ring.Pending()
+		switch {
+		case pending == 0:
+			if _, err := r.ring.Wait(poll); err != nil {
+				r.err = err
+				return
+			}
+		case pending < min(batchBytes, r.ring.Size()/4) && time.Since(lastDrain) < poll:
+			time.Sleep(batchWait)
+		default:
+			r.drain()
+			lastDrain = time.Now()
+			if r.err != nil {
 				return
 			}
 		}
-	}()
-	select {
-	case <-exited:
-	case <-sigs:
+		if now := time.Now(); now.After(nextCounters) {
+			r.counters()
+			nextCounters = now.Add(countersEvery)
+		}
+	}
+}
+
+// drain writes out what is committed in the ring now.
+func (r *recorder) drain() {
+	for todo := r.ring.Pending(); todo > 0; {
+		a, b := r.ring.Span(spanMax)
+		n := len(a) + len(b)
+		if n == 0 {
+			return // the next record is still being written
+		}
+		err := r.out.ring(a, b)
+		r.ring.Release(n)
+		if err != nil {
+			r.err = err
+			return
+		}
+		todo -= n
+	}
+	if time.Since(r.flushed) > flushEvery {
+		if err := r.out.flush(); err != nil && r.err == nil {
+			r.err = err
+		}
+		r.flushed = time.Now()
+	}
+}
+
+func (r *recorder) counters() {
+	lost, missed, err := r.set.Lost()
+	if err != nil {
+		if r.err == nil {
+			r.err = err
+		}
+		return
+	}
+	if err := r.out.counters(&rawrec.Counters{TS: monotonicNow(), Lost: lost, MissedKernel: missed.KernelEvents, MissedProcess: missed.ProcessEvents}); err != nil && r.err == nil {
+		r.err = err
+	}
+}
+
+// outlet is where the recorder's records go: a raw recording (the user's file or a spool the
+// pipeline reads back), and/or a live view feed.
+type outlet struct {
+	hdr   *rawrec.Header
+	w     *rawrec.Writer
+	file  *os.File // the recording or spool being written
+	back  *os.File // the same file, read back by the pipeline (complete runs)
+	view  *viewFeed
+	spool bool // file is a spool: gone when closed
+}
+
+func newOutlet(opts Options, hdr *rawrec.Header) (*outlet, error) {
+	o := &outlet{hdr: hdr}
+	f := opts.Record
+	if f == nil && opts.Complete {
+		var err error
+		if f, o.back, err = spoolFile(opts.SpoolDir); err != nil {
+			return nil, err
+		}
+		o.spool = true
+	}
+	if f != nil {
+		w, err := rawrec.NewWriter(f, hdr)
+		if err != nil {
+			if o.spool {
+				f.Close()
+				o.back.Close()
+			}
+			return nil, err
+		}
+		o.w, o.file = w, f
+	}
+	if opts.Renderer == nil {
+		return o, nil // recorded only: nothing reads the records back
+	}
+	if opts.Complete {
+		if o.back == nil {
+			back, err := reopen(o.file)
+			if err != nil {
+				o.close()
+				return nil, fmt.Errorf("read back %s: %w", o.file.Name(), err)
+			}
+			o.back = back
+		}
+	} else {
+		o.view = newViewFeed(viewLimit, opts.RecordName)
+	}
+	return o, nil
+}
+
+// spoolFile is an unnamed file in dir (O_TMPFILE), for a complete run that records nowhere,
+// and a second open of it: the pipeline reads the records back at its own pace. Filesystems
+// without O_TMPFILE (9p, NFS, older FUSE) get a named file, opened twice and then unlinked
+// (a 9p file cannot be reopened through /proc once unlinked).
+func spoolFile(dir string) (w, r *os.File, err error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL) {
+		return namedSpool(dir)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("make a spool file in %s: %w", dir, err)
+	}
+	w = os.NewFile(uintptr(fd), dir+"/(iotrace spool)")
+	if r, err = reopen(w); err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("read back the spool file in %s: %w", dir, err)
+	}
+	return w, r, nil
+}
+
+func namedSpool(dir string) (w, r *os.File, err error) {
+	w, err = os.CreateTemp(dir, ".iotrace-spool-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("make a spool file in %s: %w", dir, err)
+	}
+	r, err = os.Open(w.Name())
+	if err == nil {
+		err = os.Remove(w.Name())
+	}
+	if err != nil {
+		w.Close()
+		if r != nil {
+			r.Close()
+		}
+		os.Remove(w.Name())
+		return nil, nil, fmt.Errorf("spool file %s: %w", w.Name(), err)
+	}
+	return w, r, nil
+}
+
+// reopen opens f again for reading, with an offset of its own.
+func reopen(f *os.File) (*os.File, error) {
+	return os.Open(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+}
+
+func (o *outlet) ring(a, b []byte) error {
+	if o.w != nil {
+		if err := o.w.Ring(a, b); err != nil {
+			return err
+		}
+	}
+	if o.view != nil {
+		o.view.ring(a, b)
 	}
 	return nil
 }
 
-func header(opts Options, set *probe.Set, t *syscalls.Table) *event.Header {
+func (o *outlet) flush() error {
+	if o.w == nil {
+		return nil
+	}
+	return o.w.Flush()
+}
+
+func (o *outlet) counters(c *rawrec.Counters) error {
+	if o.w != nil {
+		if err := o.w.Counters(c); err != nil {
+			return err
+		}
+	}
+	if o.view != nil {
+		o.view.counters(c)
+	}
+	return nil
+}
+
+// end finishes the recording and the feed.
+func (o *outlet) end(e *rawrec.End) error {
+	var err error
+	if o.w != nil {
+		err = o.w.End(e)
+		if cerr := o.w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if o.view != nil {
+		o.view.close()
+	}
+	return err
+}
+
+// consume runs the pipeline on what the recorder saved and feeds the renderer; it returns the
+// summary once the recording is finished and read. end is filled in before endReady closes.
+func (o *outlet) consume(r render.Renderer, endReady <-chan struct{}, end *rawrec.End) (*event.Summary, error) {
+	p, err := pipeline.New(o.hdr, r.Event)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Header(p.Header()); err != nil {
+		o.abandon()
+		return nil, err
+	}
+	if o.back != nil {
+		rd, err := rawrec.NewReader(rawrec.NewTail(o.w, o.back), o.file.Name())
+		if err != nil {
+			return nil, err
+		}
+		for {
+			f, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				// the recording stopped short (a write error): what was read stands
+				if errors.Is(err, rawrec.ErrCutShort) {
+					<-endReady
+					return p.Finish(nil)
+				}
+				return nil, err
+			}
+			if err := p.Frame(f); err != nil {
+				o.abandon()
+				return nil, err
+			}
+		}
+	} else {
+		for {
+			it, ok := o.view.next()
+			if !ok {
+				break
+			}
+			switch {
+			case it.skip != nil:
+				err = p.Skip(it.skip)
+			case it.counters != nil:
+				err = p.Counters(it.counters)
+			default:
+				err = p.Ring(it.ring)
+			}
+			if err != nil {
+				o.abandon()
+				return nil, err
+			}
+		}
+	}
+	<-endReady
+	return p.Finish(end)
+}
+
+// abandon stops feeding a pipeline that failed (a renderer's write error): the recording goes on.
+func (o *outlet) abandon() {
+	if o.view != nil {
+		go func() {
+			for {
+				if _, ok := o.view.next(); !ok {
+					return
+				}
+			}
+		}()
+	}
+}
+
+func (o *outlet) close() {
+	if o.back != nil {
+		o.back.Close()
+	}
+	if o.spool && o.file != nil {
+		o.file.Close()
+	}
+}
+
+// header is the recording's header: the timeline's header line and what decoding needs.
+func header(opts Options, set *probe.Set, t *syscalls.Table) *rawrec.Header {
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
 	mono := monotonicNow()
@@ -314,16 +580,29 @@ func header(opts Options, set *probe.Set, t *syscalls.Table) *event.Header {
 		Snaplen:           opts.Snaplen,
 		Notes:             opts.Notes,
 	}
+	h.StartWallClock = time.Unix(0, int64(h.StartNS)+h.WallClockOffsetNS).UTC().Format(time.RFC3339Nano)
+	raw := &rawrec.Header{Timeline: h, GoArch: t.Arch(), Kernel: map[uint16]rawrec.KernelFormat{}}
 	if opts.Filter != nil && !opts.Filter.All() {
 		h.Filter = opts.Filter.String()
+		raw.Filter = []string{h.Filter}
 	}
 	for _, p := range set.Missing {
 		h.MissingProbes = append(h.MissingProbes, p.String())
+		if strings.HasPrefix(p.Name, "readahead:") && opts.KernelEvents["page_cache_sync_ra"] {
+			raw.InferReadahead = true
+		}
 		if strings.HasPrefix(p.Name, "readahead:page_cache_sync_ra") {
 			h.Notes = append(h.Notes, "this kernel has no readahead tracepoints: readahead is inferred from page-cache fills")
 		}
 	}
-	return h
+	for id, k := range set.Kernel {
+		raw.Kernel[id] = rawrec.KernelFormat{Name: k.Name, Fields: k.Format.Fields}
+	}
+	for _, k := range raw.Kernel {
+		h.KernelEvents = append(h.KernelEvents, k.Name)
+	}
+	slices.Sort(h.KernelEvents)
+	return raw
 }
 
 func monotonicNow() uint64 {

@@ -50,6 +50,12 @@ const (
 	PollFDs                        // struct pollfd array
 	PrctlOption                    // PR_*
 	PrctlArg                       // a string for PR_SET_NAME, a number otherwise
+	Int32                          // a C int: the low 32 bits, signed (a pid of -1)
+	WaitOptions                    // WNOHANG|WUNTRACED|… (wait4)
+	WaitStatus                     // int * the kernel fills with a child's status (wait4)
+	Offset                         // a file offset as strace prints mmap's: hex, 0 as 0
+	MsgFlags                       // MSG_* (send/recv), 0 as 0
+	Omit                           // not shown: the high half of an offset split in two on 64-bit
 )
 
 // CaptureKind says what the BPF side copies from user memory for an argument. The values are
@@ -85,6 +91,9 @@ const (
 type Capture struct {
 	Kind   CaptureKind
 	AtExit bool
+	// Input: taken at exit, but of what the call was given (a write's whole buffer), not only of
+	// what it transferred.
+	Input  bool
 	Arg    int // the pointer argument's position
 	Len    LenSource
 	LenArg int

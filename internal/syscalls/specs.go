@@ -27,6 +27,16 @@ func atExit(kind CaptureKind, arg int, ls LenSource, lenArg, size int) Capture {
 	return Capture{Kind: kind, AtExit: true, Arg: arg, Len: ls, LenArg: lenArg, Size: size}
 }
 
+// input is what a call is given (a write's buffer, a sockaddr to connect to), read as the call
+// returns: one record per call instead of two, and by then the kernel has touched the pages — at
+// entry a page not faulted in yet cannot be read from BPF. (A buffer another thread changes
+// while the call runs shows as it was at the end.)
+func input(kind CaptureKind, arg int, ls LenSource, lenArg, size int) Capture {
+	c := atExit(kind, arg, ls, lenArg, size)
+	c.Input = true
+	return c
+}
+
 var (
 	// Paths are read at exit: at entry the page holding the string may not be resident yet
 	// (after a fork, or never touched), and BPF cannot fault it in; the kernel has by the exit.
@@ -35,18 +45,20 @@ var (
 	execPath = func(arg int) Capture { return atEntry(CapStr, arg, LenNone, 0, 0) }
 	// fileOf reads the inode and size behind a descriptor when the call returns.
 	fileOf   = func(arg int) Capture { return atExit(CapFDInfo, arg, LenNone, 0, 0) }
-	dataIn   = func(arg, lenArg int) Capture { return atEntry(CapBuf, arg, LenArg, lenArg, 0) }
+	dataIn   = func(arg, lenArg int) Capture { return input(CapBuf, arg, LenArg, lenArg, 0) }
 	dataOut  = func(arg int) Capture { return atExit(CapBuf, arg, LenRet, 0, 0) }
-	iovIn    = atEntry(CapIOV, 1, LenArg, 2, 0)
+	iovIn    = input(CapIOV, 1, LenArg, 2, 0)
 	iovOut   = atExit(CapIOV, 1, LenArg, 2, 0) // count from vlen; the BPF side limits bytes by ret
-	addrIn   = func(arg int) Capture { return atEntry(CapStruct, arg, LenFixed, 0, sockaddrMax) }
+	addrIn   = func(arg int) Capture { return input(CapStruct, arg, LenFixed, 0, sockaddrMax) }
 	addrOut  = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, sockaddrMax) }
 	pipeOut  = atExit(CapStruct, 0, LenFixed, 0, 8)
 	aioCtx   = atExit(CapStruct, 1, LenFixed, 0, 8)
-	iocbsIn  = atEntry(CapPtrArr, 2, LenArg, 1, iocbSize)
+	iocbsIn  = input(CapPtrArr, 2, LenArg, 1, iocbSize)
 	ioEvents = atExit(CapArray, 3, LenRet, 0, ioEventSize)
 	paramsIO = atExit(CapStruct, 1, LenFixed, 0, uringParamsSize)
 	pollOut  = atExit(CapArray, 0, LenArg, 1, pollfdSize)
+	// wait4's status, filled in when it returns a child
+	waitStatus = atExit(CapStruct, 1, LenFixed, 0, 4)
 )
 
 type argTypes = map[int]ArgType
@@ -62,15 +74,15 @@ var specs = map[string]Spec{
 	"writev":   {Args: argTypes{0: FD, 1: IOV, 2: Int}, Captures: []Capture{iovIn}},
 	"preadv":   {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Int}, Captures: []Capture{iovOut}},
 	"pwritev":  {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Int}, Captures: []Capture{iovIn}},
-	"preadv2":  {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Int, 5: RWFFlags}, Captures: []Capture{iovOut}},
-	"pwritev2": {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Int, 5: RWFFlags}, Captures: []Capture{iovIn}},
-	"sendto":   {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: Hex, 4: SockAddr, 5: Uint}, Captures: []Capture{dataIn(1, 2)}},
-	"recvfrom": {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: Hex, 4: SockAddr, 5: Hex}, Captures: []Capture{dataOut(1)}},
+	"preadv2":  {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Omit, 5: RWFFlags}, Captures: []Capture{iovOut}},
+	"pwritev2": {Args: argTypes{0: FD, 1: IOV, 2: Int, 3: Int, 4: Omit, 5: RWFFlags}, Captures: []Capture{iovIn}},
+	"sendto":   {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: MsgFlags, 4: SockAddr, 5: Uint}, Captures: []Capture{dataIn(1, 2)}},
+	"recvfrom": {Args: argTypes{0: FD, 1: Buf, 2: Uint, 3: MsgFlags, 4: SockAddr, 5: Hex}, Captures: []Capture{dataOut(1)}},
 
 	"open":       {Args: argTypes{0: Path, 1: OpenFlags, 2: Octal}, Captures: []Capture{pathAt(0), fileOf(RetArg)}},
 	"creat":      {Args: argTypes{0: Path, 1: Octal}, Captures: []Capture{pathAt(0), fileOf(RetArg)}},
 	"openat":     {Args: argTypes{0: DirFD, 1: Path, 2: OpenFlags, 3: Octal}, Captures: []Capture{pathAt(1), fileOf(RetArg)}},
-	"openat2":    {Args: argTypes{0: DirFD, 1: Path, 2: OpenHow, 3: Uint}, Captures: []Capture{pathAt(1), atEntry(CapStruct, 2, LenFixed, 0, openHowSize)}},
+	"openat2":    {Args: argTypes{0: DirFD, 1: Path, 2: OpenHow, 3: Uint}, Captures: []Capture{pathAt(1), input(CapStruct, 2, LenFixed, 0, openHowSize)}},
 	"close":      {Args: argTypes{0: FD}},
 	"lseek":      {Args: argTypes{0: FD, 1: Int, 2: Whence}},
 	"pipe":       {Args: argTypes{0: PipeFDs}, Captures: []Capture{pipeOut}},
@@ -117,14 +129,14 @@ var specs = map[string]Spec{
 
 	"epoll_create":  {Args: argTypes{0: Int}},
 	"epoll_create1": {Args: argTypes{0: EpollFlags}},
-	"epoll_ctl":     {Args: argTypes{0: FD, 1: EpollOp, 2: FD, 3: EpollEvent}, Captures: []Capture{atEntry(CapStruct, 3, LenFixed, 0, 0)}},
-	"epoll_wait":    {Args: argTypes{0: FD, 1: EpollEvents, 2: Int, 3: Int}, Captures: []Capture{atExit(CapArray, 1, LenRet, 0, 0)}},
-	"epoll_pwait":   {Args: argTypes{0: FD, 1: EpollEvents, 2: Int, 3: Int, 4: Hex, 5: Uint}, Captures: []Capture{atExit(CapArray, 1, LenRet, 0, 0)}},
+	"epoll_ctl":     {Args: argTypes{0: FD, 1: EpollOp, 2: FD, 3: EpollEvent}, Captures: []Capture{input(CapStruct, 3, LenFixed, 0, 0)}},
+	"epoll_wait":    {Args: argTypes{0: FD, 1: EpollEvents, 2: Int32, 3: Int32}, Captures: []Capture{atExit(CapArray, 1, LenRet, 0, 0)}},
+	"epoll_pwait":   {Args: argTypes{0: FD, 1: EpollEvents, 2: Int32, 3: Int32, 4: Hex, 5: Uint}, Captures: []Capture{atExit(CapArray, 1, LenRet, 0, 0)}},
 	"epoll_pwait2":  {Args: argTypes{0: FD, 1: EpollEvents, 2: Int, 3: Hex, 4: Hex, 5: Uint}, Captures: []Capture{atExit(CapArray, 1, LenRet, 0, 0)}},
-	"poll":          {Args: argTypes{0: PollFDs, 1: Uint, 2: Int}, Captures: []Capture{pollOut}},
+	"poll":          {Args: argTypes{0: PollFDs, 1: Uint, 2: Int32}, Captures: []Capture{pollOut}},
 	"ppoll":         {Args: argTypes{0: PollFDs, 1: Uint, 2: Hex, 3: Hex, 4: Uint}, Captures: []Capture{pollOut}},
 
-	"mmap":     {Args: argTypes{0: Hex, 1: Uint, 2: MmapProt, 3: MmapFlags, 4: FD, 5: Hex}, Captures: []Capture{fileOf(4)}, RetHex: true},
+	"mmap":     {Args: argTypes{0: Hex, 1: Uint, 2: MmapProt, 3: MmapFlags, 4: FD, 5: Offset}, Captures: []Capture{fileOf(4)}, RetHex: true},
 	"munmap":   {Args: argTypes{0: Hex, 1: Uint}},
 	"mremap":   {Args: argTypes{0: Hex, 1: Uint, 2: Uint, 3: MremapFlags, 4: Hex}, RetHex: true},
 	"mprotect": {Args: argTypes{0: Hex, 1: Uint, 2: MmapProt}},
@@ -154,13 +166,13 @@ var specs = map[string]Spec{
 	"exit_group":      {Args: argTypes{0: Int}, NoReturn: true},
 	"clone":           {Args: argTypes{0: CloneFlags, 1: Hex, 2: Hex, 3: Hex, 4: Hex}},
 	"clone3":          {Args: argTypes{0: Hex, 1: Uint}},
-	"kill":            {Args: argTypes{0: Int, 1: Signal}},
-	"tgkill":          {Args: argTypes{0: Int, 1: Int, 2: Signal}},
+	"kill":            {Args: argTypes{0: Int32, 1: Signal}},
+	"tgkill":          {Args: argTypes{0: Int32, 1: Int32, 2: Signal}},
 	"tkill":           {Args: argTypes{0: Int, 1: Signal}},
 	"rt_sigaction":    {Args: argTypes{0: Signal, 1: Hex, 2: Hex, 3: Uint}},
 	"rt_sigprocmask":  {Args: argTypes{1: Hex, 2: Hex, 3: Uint}},
 	"prctl":           {Args: argTypes{0: PrctlOption, 1: PrctlArg}, Captures: []Capture{pathAt(1)}},
-	"wait4":           {Args: argTypes{0: Int, 1: Hex, 2: Hex, 3: Hex}},
+	"wait4":           {Args: argTypes{0: Int32, 1: WaitStatus, 2: WaitOptions, 3: Hex}, Captures: []Capture{waitStatus}},
 	"sendfile64":      {Args: argTypes{0: FD, 1: FD, 2: Hex, 3: Uint}},
 	"splice":          {Args: argTypes{0: FD, 1: Hex, 2: FD, 3: Hex, 4: Uint, 5: Hex}},
 	"copy_file_range": {Args: argTypes{0: FD, 1: Hex, 2: FD, 3: Hex, 4: Uint, 5: Hex}},
@@ -173,7 +185,28 @@ var ModelSyscalls = []string{
 	"open", "openat", "openat2", "creat", "close", "close_range", "dup", "dup2", "dup3", "fcntl",
 	"pipe", "pipe2", "socket", "accept", "accept4", "connect", "bind", "epoll_create",
 	"epoll_create1", "io_uring_setup", "eventfd2", "execve", "execveat", "chdir", "prctl",
+	// mappings, and the calls that write pages back or set a file's readahead mode
+	"mmap", "munmap", "fsync", "fdatasync", "sync", "syncfs", "msync", "sync_file_range",
+	"fadvise64", "fadvise64_64",
 }
+
+// ChangesModel reports whether a call changes what the annotator models of its process — the
+// descriptors, the working directory, mappings, epoll interest lists, AIO contexts: a lost one
+// leaves that model in doubt. The BPF side counts such losses per process.
+func ChangesModel(name string) bool {
+	return modelChanging[name]
+}
+
+var modelChanging = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range ModelSyscalls {
+		m[n] = true
+	}
+	for _, n := range []string{"epoll_ctl", "io_setup", "io_destroy", "mmap", "munmap", "mremap", "io_uring_register"} {
+		m[n] = true
+	}
+	return m
+}()
 
 // SpecFor returns what is known of syscall name on arch (nil when nothing is: all arguments are
 // shown as integers). Arch-dependent struct sizes are filled in. The result is shared: read it,

@@ -21,7 +21,7 @@ func Workload() *workloads.Workload {
 	return &workloads.Workload{
 		Name: "aio",
 		Desc: "asynchronous I/O: native AIO buffered and O_DIRECT, io_uring, SQPOLL, a goroutine's pread",
-		Guide: "Native AIO on a buffered file is not asynchronous: io_submit itself reads the cold " +
+		Guide: "Native AIO reads of a buffered file are not asynchronous: io_submit itself reads the cold " +
 			"pages and returns late, and io_getevents finds the events already done. With O_DIRECT " +
 			"io_submit returns at once, block requests go out, and io_getevents is where the thread " +
 			"waits. io_uring batches the same work into one io_uring_enter per batch; watch its " +
@@ -33,11 +33,26 @@ func Workload() *workloads.Workload {
 			"io_uring_setup", "io_uring_enter", "io_uring_register", "pread64", "pwrite64",
 		},
 		Variants: []workloads.Variant{
-			{Name: "native", Desc: "io_submit of 4 reads on a cold buffered file: they complete inside io_submit", Run: runNative},
-			{Name: "native-direct", Desc: "the same reads with O_DIRECT: io_submit returns, io_getevents waits", Run: runNativeDirect},
-			{Name: "uring", Desc: "io_uring: 4 writes, then 4 reads of the cold file, one io_uring_enter each", Run: runUring},
-			{Name: "sqpoll", Desc: "io_uring with SQPOLL: a kernel thread submits, no io_uring_enter needed", Run: runSQPoll},
-			{Name: "goroutine-pread", Desc: "the article's aio_read as Go does it: a goroutine on its own thread doing pread64", Run: runGoroutinePread},
+			{Name: "native", Desc: "io_submit of 4 reads on a cold buffered file: they complete inside io_submit", Run: runNative,
+				Predictions: []workloads.Prediction{
+					{ID: "done-in-submit", Says: "io_submit on a buffered file completes the reads before it returns", Check: "aio-done-in-submit"},
+				}},
+			{Name: "native-direct", Desc: "the same reads with O_DIRECT: io_submit returns, io_getevents waits", Run: runNativeDirect,
+				Predictions: []workloads.Prediction{
+					{ID: "bypasses-cache", Says: "O_DIRECT reads go to the block device and leave the page cache alone", Check: "direct-bypasses-cache"},
+				}},
+			{Name: "uring", Desc: "io_uring: 4 writes, then 4 reads of the cold file, one io_uring_enter each", Run: runUring,
+				Predictions: []workloads.Prediction{
+					{ID: "batches", Says: "each io_uring_enter submits its whole batch of four", Check: "uring-batches", N: 2},
+				}},
+			{Name: "sqpoll", Desc: "io_uring with SQPOLL: a kernel thread submits, no io_uring_enter needed", Run: runSQPoll,
+				Predictions: []workloads.Prediction{
+					{ID: "no-enter", Says: "with SQPOLL the kernel takes the submissions: no io_uring_enter submits", Check: "sqpoll-no-enter"},
+				}},
+			{Name: "goroutine-pread", Desc: "the article's aio_read as Go does it: a goroutine on its own thread doing pread64", Run: runGoroutinePread,
+				Predictions: []workloads.Prediction{
+					{ID: "cached", Says: "the pread64 of the just-written file is served from the page cache: no block I/O", Check: "cached-read", File: "testfile.txt"},
+				}},
 		},
 	}
 }

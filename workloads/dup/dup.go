@@ -28,13 +28,29 @@ func Workload() *workloads.Workload {
 			"but FD_CLOEXEC belongs to each descriptor: after dup3 with O_CLOEXEC and an execve, " +
 			"the child's shell gets EBADF for that number while a plain dup2 copy survives. dup2 " +
 			"onto an open descriptor closes it with no close() call in sight.",
-		Syscalls: []string{"dup", "dup2", "dup3", "close", "fcntl", "lseek", "write", "openat", "execve"},
+		// the stat calls are the exec'd child's look at /proc/self/fd: what tells a closed number
+		Syscalls: []string{"dup", "dup2", "dup3", "close", "fcntl", "lseek", "write", "openat", "execve", "newfstatat", "statx", "stat"},
 		Variants: []workloads.Variant{
-			{Name: "stdout", Desc: "the article: dup(1), close(1), write through the duplicate, then restore stdout", Run: runStdout},
-			{Name: "dup2-file", Desc: "the article: dup2 a file onto stdout so a write to fd 1 lands in the file", Run: runDup2File},
-			{Name: "shared-offset", Desc: "a write through one descriptor moves its duplicate's offset too", Run: runSharedOffset},
-			{Name: "cloexec-exec", Desc: "dup3 with O_CLOEXEC, then execve: the child no longer has that fd", Run: runCloexecExec},
-			{Name: "dup2-close", Desc: "dup2 onto an open descriptor closes its old file silently", Run: runDup2Close},
+			{Name: "stdout", Desc: "the article: dup(1), close(1), write through the duplicate, then restore stdout", Run: runStdout,
+				Predictions: []workloads.Prediction{
+					{ID: "same-file", Says: "dup(1) names fd 1's open file, and writes through it while fd 1 is closed", Check: "dup-same-file"},
+				}},
+			{Name: "dup2-file", Desc: "the article: dup2 a file onto stdout so a write to fd 1 lands in the file", Run: runDup2File,
+				Predictions: []workloads.Prediction{
+					{ID: "lands-in-file", Says: "after dup2 onto fd 1, a write to fd 1 lands in output.txt", Check: "write-lands-in", File: "output.txt", N: 1},
+				}},
+			{Name: "shared-offset", Desc: "a write through one descriptor moves its duplicate's offset too", Run: runSharedOffset,
+				Predictions: []workloads.Prediction{
+					{ID: "offset-moves", Says: "a write through one descriptor moves its duplicate's offset", Check: "shared-offset", File: "shared.txt"},
+				}},
+			{Name: "cloexec-exec", Desc: "dup3 with O_CLOEXEC, then execve: the child no longer has that fd", Run: runCloexecExec,
+				Predictions: []workloads.Prediction{
+					{ID: "closed-in-child", Says: "after exec the O_CLOEXEC duplicate is closed and the plain one open", Check: "cloexec-closed"},
+				}},
+			{Name: "dup2-close", Desc: "dup2 onto an open descriptor closes its old file silently", Run: runDup2Close,
+				Predictions: []workloads.Prediction{
+					{ID: "closed-silently", Says: "dup2 onto the open b.txt closes it with no close call; the next write goes to a.txt", Check: "dup2-closes", File: "b.txt"},
+				}},
 		},
 	}
 }
@@ -60,7 +76,7 @@ func runStdout(env *workloads.Env) error {
 	if werr != nil {
 		return fmt.Errorf("write through fd %d: %w", fd2, werr)
 	}
-	env.Printf("wrote %d bytes through fd %d while fd 1 was closed; fd 1 restored with dup2(%d, 1)", n, fd2, fd2)
+	env.Printf("wrote %d bytes through fd %d while fd 1 was closed; fd 1 restored with %s", n, fd2, dup2Call(fd2, 1))
 	return nil
 }
 
@@ -84,7 +100,7 @@ func runDup2File(env *workloads.Env) error {
 
 	if err := dup2(fd, 1); err != nil {
 		unix.Close(fd)
-		return fmt.Errorf("dup2(%d, 1): %w", fd, err)
+		return fmt.Errorf("%s: %w", dup2Call(fd, 1), err)
 	}
 	_, werr := unix.Write(1, []byte("This will go to output.txt\n"))
 	unix.Close(fd)
@@ -98,7 +114,7 @@ func runDup2File(env *workloads.Env) error {
 	if err != nil {
 		return fmt.Errorf("read back output.txt: %w", err)
 	}
-	env.Printf("dup2(%d, 1) sent write(1, ...) to output.txt, which now holds %q; stdout restored from fd %d", fd, got, saved)
+	env.Printf("%s sent write(1, ...) to output.txt, which now holds %q; stdout restored from fd %d", dup2Call(fd, 1), got, saved)
 	return nil
 }
 
@@ -202,14 +218,14 @@ func cloexecExec(env *workloads.Env) (execResult, error) {
 	}
 	defer unix.Close(res.cloexecFd)
 	if err := dup2(fd, res.plainFd); err != nil {
-		return res, fmt.Errorf("dup2(%d, %d): %w", fd, res.plainFd, err)
+		return res, fmt.Errorf("%s: %w", dup2Call(fd, res.plainFd), err)
 	}
 	defer unix.Close(res.plainFd)
 	if dup2Note != "" {
 		env.Printf("%s", dup2Note)
 	}
-	env.Printf("dup3(%d, %d, O_CLOEXEC) and dup2(%d, %d): the same file at two numbers, only fd %d close-on-exec",
-		fd, res.cloexecFd, fd, res.plainFd, res.cloexecFd)
+	env.Printf("dup3(%d, %d, O_CLOEXEC) and %s: the same file at two numbers, only fd %d close-on-exec",
+		fd, res.cloexecFd, dup2Call(fd, res.plainFd), res.cloexecFd)
 
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
@@ -322,7 +338,7 @@ func dup2Close(env *workloads.Env) (closeResult, error) {
 		return res, fmt.Errorf("write fd %d: %w", b, err)
 	}
 	if err := dup2(a, b); err != nil {
-		return res, fmt.Errorf("dup2(%d, %d): %w", a, b, err)
+		return res, fmt.Errorf("%s: %w", dup2Call(a, b), err)
 	}
 	if _, err := unix.Write(b, []byte("written through b after dup2\n")); err != nil {
 		return res, fmt.Errorf("write fd %d: %w", b, err)
@@ -334,7 +350,7 @@ func dup2Close(env *workloads.Env) (closeResult, error) {
 		}
 		*dst = string(got)
 	}
-	env.Printf("dup2(%d, %d) closed fd %d's b.txt without a close call; the next write through fd %d went to a.txt: a.txt %q, b.txt %q",
-		a, b, b, b, res.a, res.b)
+	env.Printf("%s closed fd %d's b.txt without a close call; the next write through fd %d went to a.txt: a.txt %q, b.txt %q",
+		dup2Call(a, b), b, b, res.a, res.b)
 	return res, nil
 }

@@ -32,12 +32,30 @@ func Workload() *workloads.Workload {
 			"poll", "ppoll", "accept", "accept4", "read", "write",
 		},
 		Variants: []workloads.Variant{
-			{Name: "echo", Desc: "the article's edge-triggered echo server on 127.0.0.1 with a client thread", Run: runEcho},
-			{Name: "et-stranded", Desc: "edge-triggered, one short read per event: bytes left stranded", Run: runETStranded},
-			{Name: "et-drain", Desc: "edge-triggered, reading until EAGAIN on the same input", Run: runETDrain},
-			{Name: "level", Desc: "level-triggered, one short read per event on the same input", Run: runLevel},
-			{Name: "poll-vs-epoll", Desc: "poll() over 1000 idle pipes beside epoll_wait over the same pipes", Run: runPollVsEpoll},
-			{Name: "netpoller", Desc: "a net.Listen echo server: the Go runtime's own epoll", Run: runNetpoller},
+			{Name: "echo", Desc: "the article's edge-triggered echo server on 127.0.0.1 with a client thread", Run: runEcho,
+				Predictions: []workloads.Prediction{
+					{ID: "both-ready", Says: "epoll reports the listening socket, then the accepted connection, ready", Check: "both-ready"},
+				}},
+			{Name: "et-stranded", Desc: "edge-triggered, one short read per event: bytes left stranded", Run: runETStranded,
+				Predictions: []workloads.Prediction{
+					{ID: "no-second-edge", Says: "edge-triggered epoll_wait does not report the fd again while data is left", Check: "et-no-second-edge"},
+				}},
+			{Name: "et-drain", Desc: "edge-triggered, reading until EAGAIN on the same input", Run: runETDrain,
+				Predictions: []workloads.Prediction{
+					{ID: "drained", Says: "each edge-triggered event is read until EAGAIN", Check: "et-drain"},
+				}},
+			{Name: "level", Desc: "level-triggered, one short read per event on the same input", Run: runLevel,
+				Predictions: []workloads.Prediction{
+					{ID: "ready-again", Says: "level-triggered epoll_wait reports the fd again while data is left", Check: "ready-again", N: 2},
+				}},
+			{Name: "poll-vs-epoll", Desc: "poll() over 1000 idle pipes beside epoll_wait over the same pipes", Run: runPollVsEpoll,
+				Predictions: []workloads.Prediction{
+					{ID: "one-ready", Says: "poll and epoll_wait over the same idle pipes each find just the one ready pipe", Check: "one-ready-of-many"},
+				}},
+			{Name: "netpoller", Desc: "a net.Listen echo server: the Go runtime's own epoll", Run: runNetpoller,
+				Predictions: []workloads.Prediction{
+					{ID: "runtime-et", Says: "the Go runtime registers the connection edge-triggered on its own epoll", Check: "runtime-et"},
+				}},
 		},
 	}
 }

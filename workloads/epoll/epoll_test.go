@@ -37,7 +37,7 @@ func TestTriggers(t *testing.T) {
 		edge, drain bool
 		want        triggerResult
 	}{
-		{"et-stranded", true, false, triggerResult{waits: 2, events: 1, reads: 1, read: readSize, stranded: total - readSize}},
+		{"et-stranded", true, false, triggerResult{waits: 2, events: 1, reads: 1, read: readSize, stranded: total - readSize, found: total - readSize}},
 		{"et-drain", true, true, triggerResult{waits: 2, events: 1, reads: total / readSize, read: total}},
 		{"level", false, false, triggerResult{waits: total/readSize + 1, events: total / readSize, reads: total / readSize, read: total}},
 	}

@@ -20,19 +20,37 @@ func Workload() *workloads.Workload {
 		Name: "fadvise",
 		Desc: "posix_fadvise: the article's SEQUENTIAL/DONTNEED copy, WILLNEED, RANDOM vs SEQUENTIAL, DONTNEED on dirty pages",
 		Guide: "Every cold file here was made cold by the workload's own fdatasync and DONTNEED on " +
-			"that file, nothing system-wide. Watch the page-cache events: after WILLNEED the pages " +
-			"arrive before the first read, so the reads never block. SEQUENTIAL doubles the readahead " +
-			"window and the reads come in large block requests; RANDOM switches readahead off, so " +
-			"every 4 KiB read misses and waits for its own request. DONTNEED evicts clean pages at " +
-			"once, but dirty ones stay cached (it only starts their writeback) until fdatasync has " +
-			"written them and a second DONTNEED drops them.",
+			"that file, nothing system-wide. Watch the page-cache events: WILLNEED inserts the pages " +
+			"and starts reading them before any read(), but it returns with that I/O in flight, so " +
+			"the first read can still block until it completes (its note says whose I/O it waited " +
+			"for); the reads after it find the pages ready. SEQUENTIAL doubles the cap on the " +
+			"readahead window; the windows grow read after read and the reads come in large block " +
+			"requests. RANDOM switches readahead off, so every 4 KiB read misses and waits for its " +
+			"own request. DONTNEED evicts clean pages at once; dirty ones stay cached, because " +
+			"DONTNEED only starts their writeback and cannot drop a page under writeback, until " +
+			"fdatasync has written them and a second DONTNEED drops them.",
 		// arm64 names the syscall fadvise64_64.
 		Syscalls: []string{"fadvise64", "fadvise64_64", "read", "write", "fdatasync", "cachestat"},
 		Variants: []workloads.Variant{
-			{Name: "copy", Desc: "the article: 4 KiB read/write copy with SEQUENTIAL, then DONTNEED on both files", Run: runCopy},
-			{Name: "willneed", Desc: "WILLNEED fills the cache before the reads", Run: runWillneed},
-			{Name: "random-vs-seq", Desc: "the same cold file read with RANDOM, then with SEQUENTIAL", Run: runRandomVsSeq},
-			{Name: "dontneed-dirty", Desc: "DONTNEED on freshly written pages, then again after fdatasync", Run: runDontneedDirty},
+			{Name: "copy", Desc: "the article: 4 KiB read/write copy with SEQUENTIAL, then DONTNEED on both files", Run: runCopy,
+				Predictions: []workloads.Prediction{
+					{ID: "dontneed-clean", Says: "DONTNEED on the clean source evicts every page of it", Check: "dontneed-evicts-all", File: "source.txt"},
+				}},
+			{Name: "willneed", Desc: "WILLNEED inserts the pages and starts reading them before the reads", Run: runWillneed,
+				Predictions: []workloads.Prediction{
+					{ID: "fills-before-read", Says: "WILLNEED puts the whole file in the page cache before the first read", Check: "willneed-fills", File: "willneed.dat"},
+					{ID: "reads-find-pages", Says: "the reads then add no page: they are served from the page cache", Check: "reads-no-fills", File: "willneed.dat"},
+				}},
+			{Name: "random-vs-seq", Desc: "the same cold file read with RANDOM, then with SEQUENTIAL", Run: runRandomVsSeq,
+				Predictions: []workloads.Prediction{
+					{ID: "random-no-readahead", Says: "after RANDOM each 4 KiB read brings in only its own page", Check: "random-one-page", File: "advice.dat"},
+					{ID: "seq-readahead", Says: "after SEQUENTIAL one read brings in many pages ahead", Check: "seq-reads-ahead", File: "advice.dat"},
+				}},
+			{Name: "dontneed-dirty", Desc: "DONTNEED on freshly written pages, then again after fdatasync", Run: runDontneedDirty,
+				Predictions: []workloads.Prediction{
+					{ID: "dirty-kept", Says: "DONTNEED on freshly written (dirty) pages evicts none of them", Check: "dontneed-keeps-dirty", File: "dirty.dat"},
+					{ID: "clean-evicted", Says: "after fdatasync, DONTNEED evicts every page", Check: "dontneed-evicts-all", File: "dirty.dat"},
+				}},
 		},
 	}
 }
@@ -118,7 +136,7 @@ func copyFile(env *workloads.Env) (copyResult, error) {
 		return res, err
 	}
 	res.haveCachestat, res.srcCachedAfter, res.dstCachedAfter = true, src.Cache, dst.Cache
-	env.Printf("after DONTNEED: source %d pages cached (clean pages dropped); destination %d cached, %d dirty, %d under writeback (dirty pages are not dropped)",
+	env.Printf("after DONTNEED: source %d pages cached (clean pages dropped); destination %d cached, %d dirty, %d under writeback (pages dirty or under writeback are not dropped)",
 		src.Cache, dst.Cache, dst.Dirty, dst.Writeback)
 	return res, nil
 }
@@ -132,8 +150,8 @@ type willneedResult struct {
 
 func runWillneed(env *workloads.Env) error { _, err := willneed(env); return err }
 
-// willneed advises WILLNEED on a cold file, which starts reading it into the
-// cache at once, and then reads it.
+// willneed advises WILLNEED on a cold file, which inserts its pages into the
+// cache and starts reading them at once, and then reads it.
 func willneed(env *workloads.Env) (willneedResult, error) {
 	var res willneedResult
 	size := env.Size(1 << 20)

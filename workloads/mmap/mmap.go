@@ -21,19 +21,42 @@ func Workload() *workloads.Workload {
 		Desc: "memory-mapped I/O: the article's mmap copy, cold/warm source, MAP_POPULATE, copy-on-write, msync",
 		Guide: "The copy moves the whole file with no read or write syscall: look for the two mmap " +
 			"calls (PROT_READ/MAP_PRIVATE and PROT_READ|PROT_WRITE/MAP_SHARED), then page faults " +
-			"attributed to each mapping, each mapping many pages at once (fault-around). With a cold " +
-			"source the faults also add pages to the page cache and trigger readahead; warm, they " +
-			"only map what is cached. MAP_POPULATE does all of that inside mmap, so touching the " +
+			"attributed to each mapping; one read fault can map several pages already in the cache " +
+			"(fault-around: its note says how many). With a cold source the faults also add pages " +
+			"to the page cache by readahead around the faulting page; warm, they only map what is " +
+			"cached. MAP_POPULATE does all of that inside mmap, so touching the " +
 			"pages later faults nothing. A write to a MAP_PRIVATE page faults again and copies it, " +
 			"leaving the file untouched; msync writes a shared mapping's dirty pages back.",
-		Syscalls: []string{"mmap", "munmap", "msync", "madvise", "ftruncate", "read", "write", "pread64"},
+		// every call that moves data through a descriptor is traced: "zero read()/write() calls"
+		// is then something the trace shows, not assumes
+		Syscalls: []string{"mmap", "munmap", "msync", "madvise", "ftruncate", "read", "write", "pread64",
+			"pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2", "sendfile64", "copy_file_range", "splice"},
 		Variants: []workloads.Variant{
-			{Name: "copy", Desc: "the article: copy a just-written file through two mappings, one memcpy", Run: runCopy},
-			{Name: "cold", Desc: "the copy with a cold source: page faults fill the page cache", Run: runCold},
-			{Name: "warm", Desc: "the copy with a clean, cached source: faults only map pages", Run: runWarm},
-			{Name: "populate", Desc: "MAP_POPULATE reads and maps the whole cold file inside mmap", Run: runPopulate},
-			{Name: "cow", Desc: "a write to a MAP_PRIVATE file page: copy-on-write, the file is unchanged", Run: runCOW},
-			{Name: "msync", Desc: "msync(MS_SYNC) writing back a MAP_SHARED mapping's dirty pages", Run: runMsync},
+			{Name: "copy", Desc: "the article: copy a just-written file through two mappings, one memcpy", Run: runCopy,
+				Predictions: []workloads.Prediction{
+					{ID: "no-read-write", Says: "the copy moves the data with zero read()/write() calls", Check: "no-read-write", File: "source.dat"},
+				}},
+			{Name: "cold", Desc: "the copy with a cold source: page faults fill the page cache", Run: runCold,
+				Predictions: []workloads.Prediction{
+					{ID: "fault-fills", Says: "page faults on the cold mapping fill the page cache, with no read() call", Check: "fault-fills", File: "source.dat"},
+				}},
+			{Name: "warm", Desc: "the copy with a clean, cached source: faults only map pages", Run: runWarm,
+				Predictions: []workloads.Prediction{
+					{ID: "no-fills", Says: "faults on the cached source only map pages: nothing enters the page cache", Check: "no-fills", File: "source.dat"},
+				}},
+			{Name: "populate", Desc: "MAP_POPULATE reads and maps the whole cold file inside mmap", Run: runPopulate,
+				Predictions: []workloads.Prediction{
+					{ID: "no-faults-later", Says: "MAP_POPULATE reads the file inside mmap: no page faults on it afterwards", Check: "populated", File: "source.dat"},
+				}},
+			{Name: "cow", Desc: "a write to a MAP_PRIVATE file page: copy-on-write, the file is unchanged", Run: runCOW,
+				Predictions: []workloads.Prediction{
+					{ID: "write-fault", Says: "the write to the MAP_PRIVATE page is a write fault: copy-on-write", Check: "cow-fault", File: "private.dat"},
+					{ID: "file-unchanged", Says: "the file keeps its own byte: the write went to the private copy", Check: "file-unchanged", File: "private.dat"},
+				}},
+			{Name: "msync", Desc: "msync(MS_SYNC) writing back a MAP_SHARED mapping's dirty pages", Run: runMsync,
+				Predictions: []workloads.Prediction{
+					{ID: "writes-back", Says: "msync(MS_SYNC) writes the dirty pages back with block write requests", Check: "msync-writes", File: "shared.dat"},
+				}},
 		},
 	}
 }

@@ -36,11 +36,27 @@ func Workload() *workloads.Workload {
 			"page, and data once the page is cached. 1025 iovecs is one past IOV_MAX: EINVAL.",
 		Syscalls: []string{"writev", "readv", "preadv2", "pwritev2", "write", "pread64"},
 		Variants: []workloads.Variant{
-			{Name: "writev", Desc: "the article: header, two data parts and footer in one writev", Run: runWritev},
-			{Name: "writes", Desc: "the same 38 bytes with four write calls, as the contrast", Run: runWrites},
-			{Name: "readv", Desc: "readv scattering a 38-byte file into three buffers (the last one short)", Run: runReadv},
-			{Name: "nowait", Desc: "preadv2(RWF_NOWAIT) on a cold page (EAGAIN), then on a warm one (data)", Run: runNowait},
-			{Name: "iov-max", Desc: "writev with 1024 iovecs (IOV_MAX, works) and 1025 (EINVAL)", Run: runIovMax},
+			{Name: "writev", Desc: "the article: header, two data parts and footer in one writev", Run: runWritev,
+				Predictions: []workloads.Prediction{
+					{ID: "one-call", Says: "one writev writes all four iovecs", Check: "writev-whole", File: writevFile},
+				}},
+			{Name: "writes", Desc: "the same 38 bytes with four write calls, as the contrast", Run: runWrites,
+				Predictions: []workloads.Prediction{
+					{ID: "four-calls", Says: "the same bytes take four write calls", Check: "write-calls", File: writesFile, N: 4},
+				}},
+			{Name: "readv", Desc: "readv scattering a 38-byte file into three buffers (the last one short)", Run: runReadv,
+				Predictions: []workloads.Prediction{
+					{ID: "fill-order", Says: "readv fills iov[0] before iov[1]: only the last buffer is short", Check: "readv-fill-order", File: "input.txt"},
+				}},
+			{Name: "nowait", Desc: "preadv2(RWF_NOWAIT) on a cold page (EAGAIN), then on a warm one (data)", Run: runNowait,
+				Predictions: []workloads.Prediction{
+					{ID: "cold-eagain", Says: "RWF_NOWAIT on an evicted page fails with EAGAIN instead of waiting for the disk", Check: "nowait-cold", File: "nowait.dat"},
+					{ID: "warm-data", Says: "once pread64 has cached the page, the same RWF_NOWAIT read returns data", Check: "nowait-warm", File: "nowait.dat"},
+				}},
+			{Name: "iov-max", Desc: "writev with 1024 iovecs (IOV_MAX, works) and 1025 (EINVAL)", Run: runIovMax,
+				Predictions: []workloads.Prediction{
+					{ID: "iov-max", Says: "writev takes IOV_MAX (1024) iovecs and refuses 1025 with EINVAL", Check: "iov-max", File: "iov.dat", N: iovMax},
+				}},
 		},
 	}
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,6 +133,84 @@ static int threads(int n)
 	return rc;
 }
 
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000 * 1000 };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* writes N MS FILE: N writes of "write-I\n" appended to FILE, MS milliseconds apart; a test
+ * counts them in the trace and in the file. */
+static int writes(int n, int ms, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0) {
+		perror("iohelper: open");
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		char line[32];
+		int len = snprintf(line, sizeof line, "write-%d\n", i);
+		if (write(fd, line, len) != len) {
+			perror("iohelper: write");
+			return 1;
+		}
+		if (ms > 0)
+			sleep_ms(ms);
+	}
+	return close(fd) != 0;
+}
+
+/* daemon N MS FILE: a daemon as daemon(3) makes one — fork, setsid, fork again — whose
+ * grandchild makes writes' N writes once the command itself has exited; the command and the
+ * middle child exit at once. The grandchild's pid is the first line of FILE. */
+static int daemonize(int n, int ms, const char *path)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("iohelper: fork");
+		return 1;
+	}
+	if (pid > 0) {
+		int status;
+		/* the middle child exits at once: reaping it leaves no zombie behind */
+		return waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	}
+	if (setsid() < 0)
+		_exit(1);
+	pid = fork();
+	if (pid < 0)
+		_exit(1);
+	if (pid > 0)
+		_exit(0);
+	/* the grandchild: let the command exit first, so every write comes after it */
+	sleep_ms(200);
+	FILE *f = fopen(path, "a");
+	if (f == NULL)
+		_exit(1);
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	_exit(writes(n, ms, path));
+}
+
+/* stubborn READY: ignore SIGINT, SIGTERM and SIGHUP (trap "" INT TERM HUP), create READY, then
+ * sleep until killed. */
+static int stubborn(const char *ready)
+{
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	int fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		perror("iohelper: open");
+		return 1;
+	}
+	close(fd);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "vec") == 0)
@@ -142,6 +221,12 @@ int main(int argc, char **argv)
 		return loop(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "threads") == 0)
 		return threads(atoi(argv[2]));
-	fprintf(stderr, "usage: iohelper vec FILE | fork | loop MARKER | threads N\n");
+	if (argc == 5 && strcmp(argv[1], "writes") == 0)
+		return writes(atoi(argv[2]), atoi(argv[3]), argv[4]);
+	if (argc == 5 && strcmp(argv[1], "daemon") == 0)
+		return daemonize(atoi(argv[2]), atoi(argv[3]), argv[4]);
+	if (argc == 3 && strcmp(argv[1], "stubborn") == 0)
+		return stubborn(argv[2]);
+	fprintf(stderr, "usage: iohelper vec FILE | fork | loop MARKER | threads N | writes N MS FILE | daemon N MS FILE | stubborn READY\n");
 	return 2;
 }

@@ -77,9 +77,28 @@ def resummarize(evs):
     summ = {"type": "summary", "events": len(body), "lost": 0, "syscalls": [stats[k] for k in sorted(stats)], "exit_code": old.get('exit_code', 0), "duration_ns": end - hdr['start_ns']}
     return [hdr] + body + [summ]
 
+def renumber(evs):
+    """Seqs in file order, as the annotator stamps them; cause_seq follows its syscall."""
+    new, n = {}, 0
+    body = [e for e in evs if e['type'] not in ('header', 'summary')]
+    for e in body:
+        n += 1
+        if e['type'] == 'syscall':
+            new[e['seq']] = n
+    out, n = [], 0
+    for e in evs:
+        e = dict(e)
+        if e['type'] not in ('header', 'summary'):
+            n += 1
+            e['seq'] = n
+        if 'cause_seq' in e:
+            e['cause_seq'] = new.get(e['cause_seq'], e['cause_seq'])
+        out.append(e)
+    return out
+
 def dump(path, evs, keep_summary):
     with open(path, 'w') as fo:
-        for e in resummarize(evs):
+        for e in resummarize(renumber(evs)):
             fo.write(json.dumps(e, separators=(',', ':'), ensure_ascii=False) + "\n")
 
 dump(os.path.join(HERE, 'kernel.jsonl'), with_hint(), True)

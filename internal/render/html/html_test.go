@@ -80,7 +80,7 @@ func TestPage(t *testing.T) {
 	got, _ := json.Marshal(events)
 	want := `[{"c":"readv() = 0","d":10,"i":1,"k":"s","m":"vectored","n":"readv","p":1,"q":1,"t":100},` +
 		`{"i":1,"k":"p","n":"exec /bin/cat","p":1,"q":2,"t":200},` +
-		`{"c":"openat() = -1 ENOENT","d":10,"e":true,"i":2,"k":"s","m":"other","n":"openat","o":["\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e"],"p":1,"q":3,"t":300},` +
+		`{"c":"openat() = -1 ENOENT (No such file or directory)","d":10,"e":true,"i":2,"k":"s","m":"other","n":"openat","o":["\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e"],"p":1,"q":3,"t":300},` +
 		`{"i":9,"k":"k","n":"io_uring_complete","p":1,"q":7,"t":350},` +
 		`{"c":"off_cpu_ns=7 waker_tid=9 waker_comm=iou-wrk-1 extra={list=[1, x]}","d":7,"i":2,"k":"k","n":"sched_blocked","p":1,"q":4,"t":400,"x":3},` +
 		`{"k":"l","n":"2 events lost on CPU 1 (ring buffer full)","t":-1},` +

@@ -1,4 +1,4 @@
-// Package jsonl writes a timeline as JSON Lines (DESIGN.md §4): the header, one line per event,
+// Package jsonl writes a timeline as JSON Lines (docs/jsonl.md): the header, one line per event,
 // the summary last.
 package jsonl
 

@@ -41,8 +41,12 @@ func TestWriter(t *testing.T) {
 			Name: "mm_filemap_add_to_page_cache", Args: event.Fields{{Key: "i_ino", Val: int64(12)}}, CauseSeq: 8},
 		&event.Process{Common: event.Common{Seq: 10, TS: 1_000_400_000, PID: 4242, TID: 4242}, Name: "exit", ExitCode: &zero},
 		&event.Lost{Common: event.Common{Seq: 11, TS: 1_000_500_000}, Count: 3, CPU: 1, Reason: "ring buffer full"},
+		&event.Prediction{Common: event.Common{TS: 1_000_600_000, PID: 4242, TID: 4242}, Workload: "fadvise", Variant: "copy",
+			ID: "dontneed-clean", Says: "DONTNEED on the clean source evicts every page of it", Verdict: event.VerdictHeld,
+			Measured: "evicted 16 of 16 pages", EvidenceSeq: []uint64{8}},
 	}
-	summary := &event.Summary{Events: 5, Lost: 3, Syscalls: []event.SyscallStat{{Name: "read", Calls: 1, Errors: 1}}, ExitCode: &zero}
+	summary := &event.Summary{Events: 5, Lost: 3, Syscalls: []event.SyscallStat{{Name: "read", Calls: 1, Errors: 1}}, ExitCode: &zero,
+		Predictions: &event.PredictionStat{Held: 1}}
 
 	var out bytes.Buffer
 	w := New(&out)

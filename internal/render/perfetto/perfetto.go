@@ -519,6 +519,12 @@ func kernelArgs(k *event.Kernel) event.Fields {
 	if k.CauseSeq != 0 {
 		f = append(f, event.Field{Key: "cause_seq", Val: k.CauseSeq})
 	}
+	if k.Outside != "" { // no traced call caused it: where it came from
+		f = append(f, event.Field{Key: "outside", Val: k.Outside})
+	}
+	if k.UntracedCall != "" {
+		f = append(f, event.Field{Key: "untraced_call", Val: k.UntracedCall})
+	}
 	f = append(f, k.Args...)
 	return appendNotes(f, k.Notes)
 }

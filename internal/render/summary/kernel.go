@@ -28,14 +28,14 @@ func pagesOf(k *event.Kernel) int64 {
 	case "mm_filemap_map_pages":
 		first, _ := k.Args.Int("index")
 		last, _ := k.Args.Int("last_index")
-		return last - first + 1
-	case "page_cache_sync_ra", "page_cache_async_ra":
+		return last - first + 1 // the window asked: fault-around maps only the cached pages in it
+	case "page_cache_ra_order":
 		n, _ := k.Args.Int("size")
-		return n
+		return n // the window read (sync_ra and async_ra carry the previous one: not counted)
 	case "page_cache_ra_unbounded":
 		n, _ := k.Args.Int("nr_to_read")
 		return n
-	case "page_fault_user", "mm_filemap_fault":
+	case "page_fault_user", "page-faults", "mm_filemap_fault":
 		return 1
 	}
 	return 0
@@ -53,7 +53,9 @@ func (c *Counter) addKernel(k *event.Kernel) {
 	pages := pagesOf(k)
 	a.st.Events++
 	a.st.Pages += pages
-	if n, ok := k.Args.Int("bytes"); ok {
+	if _, again := k.Args.Get("reissued"); again {
+		// a requeued request issued again: its bytes are counted once
+	} else if n, ok := k.Args.Int("bytes"); ok {
 		a.st.Bytes += n
 	} else if n, ok := k.Args.Int("nr_sector"); ok && k.Name == "block_rq_complete" {
 		a.st.Bytes += n * 512

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/iotrace/iotrace/internal/event"
 )
@@ -59,11 +60,50 @@ func Write(w io.Writer, s *event.Summary) error {
 	if s.Lost > 0 {
 		fmt.Fprintf(bw, "lost events: %d\n", s.Lost)
 	}
+	writeLost(bw, s.LostBy)
 	if s.Truncated {
 		fmt.Fprint(bw, "(the recording was cut short: counted from the events it holds)\n")
 	}
 	writeKernel(bw, s.Kernel)
+	if s.Predictions != nil {
+		fmt.Fprintln(bw, PredictionLine(s.Predictions))
+	}
 	return bw.Flush()
+}
+
+// PredictionLine counts the workloads' predictions: "predictions: 52 held ✔, 1 did not hold on
+// this machine ✘, 2 not measurable here". A ✘ is always counted, never left out.
+func PredictionLine(st *event.PredictionStat) string {
+	line := fmt.Sprintf("predictions: %d held ✔, %d did not hold on this machine ✘", st.Held, st.Failed)
+	if st.Unmeasurable > 0 {
+		line += fmt.Sprintf(", %d not measurable here", st.Unmeasurable)
+	}
+	return line
+}
+
+// writeLost says what was lost by kind and CPU: "lost on CPU 0: 120 calls, 3 kernel events".
+func writeLost(w io.Writer, by []event.LostStat) {
+	for _, l := range by {
+		var parts []string
+		add := func(n uint64, what string) {
+			if n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, what))
+			}
+		}
+		add(l.Calls, "calls")
+		add(l.KernelEvents, "kernel events")
+		add(l.ProcessEvents, "process events")
+		add(l.Captures, "entry captures (their calls are recorded, marked capture_lost)")
+		add(l.Missed, "events skipped by the kernel while another BPF program ran (machine-wide)")
+		if len(parts) == 0 {
+			continue
+		}
+		where := fmt.Sprintf("  on CPU %d: ", l.CPU)
+		if l.CPU < 0 {
+			where = "  "
+		}
+		fmt.Fprintf(w, "%s%s\n", where, strings.Join(parts, ", "))
+	}
 }
 
 // writeRow follows strace's "%6.2f %11.6f %11lu %9u %9.u %s": a zero error count is blank.
@@ -96,8 +136,11 @@ func (c *Counter) Start(ns uint64) {
 	c.start, c.started = ns, true
 }
 
-// Add counts e.
+// Add counts e. A prediction's verdict is no traced event: it is not counted.
 func (c *Counter) Add(e event.Event) {
+	if _, ok := e.(*event.Prediction); ok {
+		return
+	}
 	c.events++
 	base := e.Base()
 	if !c.started {

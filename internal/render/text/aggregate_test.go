@@ -99,7 +99,8 @@ func TestAggregate(t *testing.T) {
 	}
 }
 
-// kernelLines renders events and returns the kernel lines from their "· " on.
+// kernelLines renders events and returns the kernel lines from their "· " on, without the mark
+// of an event printed away from its call (TestPlacement checks those).
 func kernelLines(t *testing.T, events ...event.Event) []string {
 	t.Helper()
 	var b bytes.Buffer
@@ -118,6 +119,9 @@ func kernelLines(t *testing.T, events ...event.Event) []string {
 	var lines []string
 	for _, l := range strings.Split(b.String(), "\n") {
 		if _, k, ok := strings.Cut(l, "· "); ok {
+			if strings.HasPrefix(k, "[") {
+				_, k, _ = strings.Cut(k, "] ")
+			}
 			lines = append(lines, k)
 		} else if _, n, ok := strings.Cut(l, "↳ "); ok {
 			lines = append(lines, "↳ "+n)
@@ -183,5 +187,65 @@ func TestBursts(t *testing.T) {
 				t.Errorf("lines:\n got %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPlacement: a kernel event is indented under the call on the line above only when that call
+// caused it; any other stands on its own line with a mark saying where it came from.
+func TestPlacement(t *testing.T) {
+	call := func(seq uint64, tid uint32, name string) *event.Syscall {
+		return &event.Syscall{Common: event.Common{Seq: seq, TS: 1_000_000_100, PID: 7, TID: tid}, Name: name, Nr: 39}
+	}
+	outside := func(k *event.Kernel, where, untraced string) *event.Kernel {
+		k.Outside, k.UntracedCall = where, untraced
+		return k
+	}
+	lost := kev("mm_filemap_add_to_page_cache", "index", 4)
+	lost.CauseLost = true
+	events := []event.Event{
+		call(5, 7, "openat"),
+		caused(kev("mm_filemap_add_to_page_cache", "index", 0), 5, 7),
+		outside(kev("page_cache_sync_ra", "index", 1), event.OutsideUntraced, "read"),
+		caused(kev("block_rq_complete", "sector", 8), 5, 7),
+		call(6, 7, "getpid"),
+		outside(kev("page_fault_user", "address", 2), event.OutsideUser, ""),
+		outside(kev("writeback_dirty_folio", "index", 3), event.OutsideKernelThread, ""),
+		lost,
+		kev("rss_stat", "member", 1),
+		caused(kev("block_rq_complete", "sector", 16), 99, 7),
+		kev("page-faults", "address", 3), // a recording from before "outside"
+	}
+	var b bytes.Buffer
+	r := New(&b, Options{TID: TIDNever})
+	if err := r.Header(&event.Header{StartNS: 1_000_000_000, Arch: "x86_64"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if err := r.Event(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		got = append(got, l[len("   0.000000 (+0.000000) "):])
+	}
+	want := []string{
+		"openat() = 0 <0.000000>",
+		"    · mm_filemap_add_to_page_cache index=0",
+		"· [in untraced read] page_cache_sync_ra index=1",
+		"· [of openat seq 5] block_rq_complete sector=8",
+		"getpid() = 0 <0.000000>",
+		"· [user mode] page_fault_user address=2",
+		"· [kernel thread] writeback_dirty_folio index=3",
+		"· [in a lost call] mm_filemap_add_to_page_cache index=4",
+		"· [no traced call] rss_stat member=1",
+		"· [of seq 99] block_rq_complete sector=16",
+		"· [user mode] page-faults address=3",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("timeline:\n got %q\nwant %q", got, want)
 	}
 }

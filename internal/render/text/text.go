@@ -9,7 +9,7 @@
 //	                               ↳ a note on the call
 //	0.000130 (+0.000007) [4242]      · mm_filemap_add_to_page_cache i_ino=1311 index=0
 //	                                   ↳ a note on the kernel event
-//	0.000140 (+0.000010) [4244]  pread64(3, ...) = -1 EAGAIN <0.000002>
+//	0.000140 (+0.000010) [4244]  pread64(3, ...) = -1 EAGAIN (Resource temporarily unavailable) <0.000002>
 //	0.000150 (+0.000010) [4242]  +++ fork → thread 4244 +++
 //	0.000160 (+0.000010) [4242]  +++ fork → child 4243 +++
 //	0.000170 (+0.000010) [4243]  +++ exec /usr/bin/cat +++
@@ -21,9 +21,19 @@
 // The time since the start is right-aligned in 11 columns and the thread column padded to
 // "[NNNNN] ", so calls line up; longer ids push their line right.
 // A syscall is callfmt's call, " = ", callfmt's result and its duration in angle brackets (none
-// for a call that never returned). Kernel events are indented by four under the syscall before
-// them, with their arguments as key=value. Notes are indented by two under their event. An event
-// without a timestamp (a lost count read at the end) has blank time columns.
+// for a call that never returned). A kernel event is indented by four under the syscall before
+// it only when that call caused it (its cause_seq); any other stands on its own line, at the
+// calls' column, with a mark saying where it came from — no traced call caused it:
+//
+//	· [user mode] page_fault_user …          a page fault between calls, and what it did
+//	· [in untraced read] page_cache_sync_ra … inside a call -e does not trace
+//	· [kernel thread] writeback_dirty_folio … a kernel thread's work for a traced file
+//	· [in a lost call] …                      inside a call whose record was lost
+//	· [no traced call] …                      outside every traced call, the trace telling no more
+//	· [of io_submit seq 812] block_rq_complete … caused by a call shown earlier, not the one above
+//
+// Kernel events show their arguments as key=value. Notes are indented by two under their event.
+// An event without a timestamp (a lost count read at the end) has blank time columns.
 //
 // With Options.Color, times and notes are dim, syscall names bold, errno names red, kernel event
 // names cyan, process events magenta (red when killed) and lost events yellow. The header goes
@@ -70,15 +80,39 @@ type Renderer struct {
 	w    io.Writer
 	opts Options
 
-	start    uint64
-	prev     uint64 // timestamp of the previous timed event
-	firstTID uint32
-	showTID  bool
-	buf      []byte
-	burst    []*event.Kernel // consecutive kernel events of one kind, printed as one line
-	run      callRun         // consecutive calls of one syscall, for Options.Collapse
-	err      error           // a write error met while ending a run
-	arch     string          // GOARCH of the recording, for the syscall table
+	start     uint64
+	prev      uint64 // timestamp of the previous timed event
+	firstTID  uint32
+	showTID   bool
+	buf       []byte
+	burst     []*event.Kernel // consecutive kernel events of one kind, printed as one line
+	run       callRun         // consecutive calls of one syscall, for Options.Collapse
+	err       error           // a write error met while ending a run
+	arch      string          // GOARCH of the recording, for the syscall table
+	predicted string          // the workload/variant whose verdicts were printed last
+	under     uint64          // seq of the call on the line above the kernel events being printed
+	calls     callNames       // names of recent calls, for kernel events placed away from them
+}
+
+// callNames remembers the names of the last calls printed, by seq, so a kernel event a call
+// caused but printed after other lines can name it.
+type callNames struct {
+	name map[uint64]string
+	fifo []uint64
+}
+
+const callNamesMax = 4096
+
+func (c *callNames) add(seq uint64, name string) {
+	if c.name == nil {
+		c.name = make(map[uint64]string)
+	}
+	if len(c.fifo) >= callNamesMax {
+		delete(c.name, c.fifo[0])
+		c.fifo = c.fifo[1:]
+	}
+	c.name[seq] = name
+	c.fifo = append(c.fifo, seq)
 }
 
 // New returns a Renderer writing to w.
@@ -90,6 +124,7 @@ const (
 	ansiDim     = "\x1b[2m"
 	ansiBold    = "\x1b[1m"
 	ansiRed     = "\x1b[31m"
+	ansiGreen   = "\x1b[32m"
 	ansiYellow  = "\x1b[33m"
 	ansiMagenta = "\x1b[35m"
 	ansiCyan    = "\x1b[36m"
@@ -172,9 +207,11 @@ func (r *Renderer) Event(e event.Event) error {
 	return r.event(e)
 }
 
-// sameBurst: consecutive kernel events of one thread and cause form a burst.
+// sameBurst: consecutive kernel events of one thread and cause (or one place outside calls)
+// form a burst.
 func sameBurst(a, b *event.Kernel) bool {
-	return a.TID == b.TID && a.CauseSeq == b.CauseSeq
+	return a.TID == b.TID && a.CauseSeq == b.CauseSeq && a.CauseLost == b.CauseLost &&
+		a.Outside == b.Outside && a.UntracedCall == b.UntracedCall
 }
 
 // flushBurst prints the pending burst: one line per kind of kernel event, in order of first
@@ -212,6 +249,9 @@ func (r *Renderer) flushBurst() error {
 }
 
 func (r *Renderer) event(e event.Event) error {
+	if p, ok := e.(*event.Prediction); ok {
+		return r.prediction(p)
+	}
 	c := e.Base()
 	r.see(c.TID)
 	if p, ok := e.(*event.Process); ok && p.Name == "fork" {
@@ -226,12 +266,21 @@ func (r *Renderer) event(e event.Event) error {
 	} else {
 		b, width = r.prefix(b, c.TS, c.TID)
 	}
+	r.placeUnder(e)
 	switch x := e.(type) {
 	case *event.Syscall:
 		b = r.syscall(b, x)
 		b = r.notes(b, width+2, x.Notes)
 	case *event.Kernel:
-		b = append(b, "    · "...)
+		indent := 0
+		if x.CauseSeq != 0 && x.CauseSeq == r.under {
+			indent = 4
+			b = append(b, "    · "...)
+		} else {
+			b = append(b, "· "...)
+			b = r.paint(b, ansiDim, "["+r.origin(x)+"]")
+			b = append(b, ' ')
+		}
 		b = r.paint(b, ansiCyan, x.Name)
 		if n, ok := x.Args.Int(countKey); ok {
 			b = append(b, " ×"...)
@@ -247,7 +296,7 @@ func (r *Renderer) event(e event.Event) error {
 			b = appendValue(b, kv.Val)
 		}
 		b = append(b, '\n')
-		b = r.notes(b, width+6, x.Notes)
+		b = r.notes(b, width+indent+2, x.Notes)
 	case *event.Process:
 		colour := ansiMagenta
 		if x.Signal != "" {
@@ -255,6 +304,7 @@ func (r *Renderer) event(e event.Event) error {
 		}
 		b = r.paint(b, colour, "+++ "+callfmt.Process(x)+" +++")
 		b = append(b, '\n')
+		b = r.notes(b, width+2, x.Notes)
 	case *event.Lost:
 		b = r.paint(b, ansiYellow, "!!! "+lostText(x)+" !!!")
 		b = append(b, '\n')
@@ -270,6 +320,81 @@ func (r *Renderer) event(e event.Event) error {
 	return nil
 }
 
+// prediction prints one verdict of a workload's prediction, on its own line without time
+// columns (it is a conclusion, not an event): ✔ held, ✘ failed — a finding of this machine,
+// in red — and – when the trace cannot tell.
+func (r *Renderer) prediction(p *event.Prediction) error {
+	mark, colour := "–", ansiYellow
+	switch p.Verdict {
+	case event.VerdictHeld:
+		mark, colour = "✔", ansiGreen
+	case event.VerdictFailed:
+		mark, colour = "✘", ansiRed
+	}
+	b := r.buf[:0]
+	if v := p.Workload + "/" + p.Variant; v != r.predicted {
+		// the first verdict of a variant says whose they are
+		r.predicted = v
+		b = append(b, "  "...)
+		b = r.paint(b, ansiBold, "predictions of "+v+", checked against this trace:")
+		b = append(b, '\n')
+	}
+	b = append(b, "  "...)
+	b = r.paint(b, colour, mark)
+	b = append(b, ' ')
+	b = append(b, p.Says...)
+	b = append(b, " — "...)
+	b = r.paint(b, ansiDim, p.Measured)
+	if p.Verdict == event.VerdictFailed {
+		b = r.paint(b, ansiRed, " (did not hold on this machine)")
+	}
+	b = append(b, '\n')
+	r.buf = b
+	if _, err := r.w.Write(b); err != nil {
+		return fmt.Errorf("write timeline: %w", err)
+	}
+	return nil
+}
+
+// placeUnder keeps the call kernel events may be indented under: the syscall on the line
+// above them; any other line ends its block.
+func (r *Renderer) placeUnder(e event.Event) {
+	switch x := e.(type) {
+	case *event.Syscall:
+		r.under = x.Seq
+		r.calls.add(x.Seq, x.Name)
+	case *event.Kernel:
+		if x.CauseSeq != r.under {
+			r.under = 0 // an event on its own line: the call above is no longer next to its work
+		}
+	default:
+		r.under = 0
+	}
+}
+
+// origin is the mark of a kernel event printed away from the call that caused it, or with no
+// call to be under: where it came from.
+func (r *Renderer) origin(k *event.Kernel) string {
+	switch {
+	case k.CauseSeq != 0:
+		if name, ok := r.calls.name[k.CauseSeq]; ok {
+			return fmt.Sprintf("of %s seq %d", name, k.CauseSeq)
+		}
+		return fmt.Sprintf("of seq %d", k.CauseSeq)
+	case k.CauseLost:
+		return "in a lost call"
+	case k.Outside == event.OutsideUser, k.Outside == "" && (k.Name == "page_fault_user" || k.Name == "page-faults"):
+		// (a user page fault is raised in user mode by definition, in recordings from before
+		// "outside" too)
+		return "user mode"
+	case k.Outside == event.OutsideUntraced || k.UntracedCall != "":
+		return "in untraced " + k.UntracedCall
+	case k.Outside == event.OutsideKernelThread:
+		return "kernel thread"
+	}
+	return "no traced call"
+}
+
 // Close prints the summary table when Options.Summary asks for it.
 func (r *Renderer) Close(s *event.Summary) error {
 	if err := r.flushBurst(); err != nil {
@@ -278,7 +403,16 @@ func (r *Renderer) Close(s *event.Summary) error {
 	if err := r.flushRun(); err != nil {
 		return err
 	}
-	if !r.opts.Summary || s == nil {
+	if s == nil {
+		return nil
+	}
+	if !r.opts.Summary {
+		if s.Predictions != nil {
+			// the verdicts' count ends a workload run even without the table
+			if _, err := fmt.Fprintf(r.w, "\n%s\n", summary.PredictionLine(s.Predictions)); err != nil {
+				return fmt.Errorf("write summary: %w", err)
+			}
+		}
 		return nil
 	}
 	if _, err := io.WriteString(r.w, "\n"); err != nil {
@@ -411,18 +545,56 @@ func (r *Renderer) paint(b []byte, colour, s string) []byte {
 	return append(b, ansiReset...)
 }
 
+// lostText says what a Lost event accounts for: "3 calls of tid 4242 lost over 1.2 ms (…)".
 func lostText(l *event.Lost) string {
-	s := fmt.Sprintf("%d events lost", l.Count)
-	if l.Count == 1 {
-		s = "1 event lost"
+	var parts []string
+	count := func(n uint64, one, many string) {
+		if n == 1 {
+			parts = append(parts, "1 "+one)
+		} else if n > 1 {
+			parts = append(parts, strconv.FormatUint(n, 10)+" "+many)
+		}
 	}
-	if l.CPU >= 0 {
-		s += fmt.Sprintf(" on CPU %d", l.CPU)
+	count(l.Calls, "call", "calls")
+	count(l.KernelEvents, "kernel event", "kernel events")
+	count(l.Captures, "entry capture", "entry captures")
+	count(l.ProcessEvents, "process event", "process events")
+	count(l.Missed, "event skipped by the kernel", "events skipped by the kernel")
+	if len(parts) == 0 && l.ModelLost == 0 {
+		count(l.Count, "event", "events") // a recording from before events were told apart
 	}
-	if l.Reason != "" {
+	s := strings.Join(parts, ", ")
+	switch {
+	case l.ModelLost > 0:
+		s = fmt.Sprintf("pid %d lost %d call(s) that change its descriptors or mappings: descriptors are not named from here on", l.PID, l.ModelLost)
+	case l.ViewOnly:
+		s = "not shown: " + s
+	case l.TID != 0:
+		s += fmt.Sprintf(" of tid %d lost", l.TID)
+	case l.CPU >= 0:
+		s += fmt.Sprintf(" lost on CPU %d", l.CPU)
+	default:
+		s += " lost"
+	}
+	if l.EndNS > l.TS && l.TS != 0 {
+		s += " over " + durText(l.EndNS-l.TS)
+	}
+	if l.Reason != "" && l.ModelLost == 0 {
 		s += " (" + l.Reason + ")"
 	}
 	return s
+}
+
+func durText(ns uint64) string {
+	switch {
+	case ns >= 1e9:
+		return strconv.FormatFloat(float64(ns)/1e9, 'f', 2, 64) + " s"
+	case ns >= 1e6:
+		return strconv.FormatFloat(float64(ns)/1e6, 'f', 1, 64) + " ms"
+	case ns >= 1e3:
+		return strconv.FormatFloat(float64(ns)/1e3, 'f', 1, 64) + " µs"
+	}
+	return strconv.FormatUint(ns, 10) + " ns"
 }
 
 // appendValue writes a kernel event argument: numbers and plain words bare, other strings

@@ -219,3 +219,37 @@ func TestWriteErrors(t *testing.T) {
 		t.Error("Close on a broken writer succeeded")
 	}
 }
+
+// TestPredictions: each verdict prints on its own line under one line naming its variant, a ✘
+// in red and said to be this machine's, and the count ends the run even without --summary.
+func TestPredictions(t *testing.T) {
+	p := func(variant, id, verdict, measured string) *event.Prediction {
+		return &event.Prediction{Common: event.Common{TS: 5}, Workload: "fadvise", Variant: variant, ID: id,
+			Says: "says " + id, Verdict: verdict, Measured: measured}
+	}
+	var b bytes.Buffer
+	r := New(&b, Options{})
+	for _, e := range []event.Event{
+		p("copy", "a", event.VerdictHeld, "evicted 16 of 16 pages"),
+		p("copy", "b", event.VerdictFailed, "evicted 3 of 16 pages"),
+		p("willneed", "c", event.VerdictUnmeasurable, "not measurable here: this kernel has no x tracepoint"),
+	} {
+		if err := r.Event(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(&event.Summary{Predictions: &event.PredictionStat{Held: 1, Failed: 1, Unmeasurable: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	want := `  predictions of fadvise/copy, checked against this trace:
+  ✔ says a — evicted 16 of 16 pages
+  ✘ says b — evicted 3 of 16 pages (did not hold on this machine)
+  predictions of fadvise/willneed, checked against this trace:
+  – says c — not measurable here: this kernel has no x tracepoint
+
+predictions: 1 held ✔, 1 did not hold on this machine ✘, 1 not measurable here
+`
+	if got := b.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
