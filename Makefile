@@ -10,7 +10,7 @@ DEPS := clang-14 llvm bpftool libbpf-dev strace gcc qemu-user-static chromium
 ARM64_TEST_PKGS := ./internal/event ./internal/syscalls ./internal/decode ./internal/callfmt \
 	./internal/record ./internal/render/... ./internal/annotate ./internal/iostreams
 
-.PHONY: help build generate check-generated test test-unit test-arm64 test-kernel-6.1 test-kernel-5.15 test-kernel-6.8 test-kernel-5.10 test-kernel-6.1-arm64 vagrant-tour deps tour run bench fmt vet clean
+.PHONY: help build generate check-generated test test-unit test-arm64 test-kernel-6.1 test-kernel-5.15 test-kernel-6.8 test-kernel-5.10 test-kernel-6.1-arm64 test-kernels vagrant-tour deps tour run bench fmt vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9. %-]+:.*## ' $(MAKEFILE_LIST) | sed 's/: test-kernel-%:/:/' | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test-kernel-6.1: ## doctor, the tour and the BPF integration tests on Debian 12'
 
 test-kernel-5.15 test-kernel-6.8 test-kernel-5.10 test-kernel-6.1-arm64: test-kernel-%: ## the same on Ubuntu 22.04's 5.15, Ubuntu 24.04's 6.8, Debian 12's arm64 6.1 (qemu-system-aarch64); on 5.10 that both refuse in one sentence
 	GO=$(GO) .ci/vm/test-kernel.sh $*
+
+test-kernels: ## the whole kernel matrix as CI runs it: every test-kernel-* leg, two at a time (root; ~35 min)
+	GO=$(GO) .ci/vm/matrix.sh
 
 vagrant-tour: ## bring up the Vagrant VM (vagrant/) and run the tour in it (macOS, Windows, Linux hosts)
 	cd vagrant && vagrant up && vagrant ssh -c 'cd /iotrace && sudo make tour'

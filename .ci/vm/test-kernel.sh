@@ -10,11 +10,11 @@
 # Needs root the first time, to build the guest image (build-image.sh).
 #
 # The guest has neither Go nor gcc nor a network, so everything it runs is built here, static:
-#   bin/k61/iotrace     CGO_ENABLED=0 go build ./cmd/iotrace          IOTRACE_BIN in the guest
-#   bin/k61/iohelper    gcc -static cmd/iotrace/testdata/iohelper.c   IOTRACE_HELPER in the guest
-#   bin/k61/storm       gcc -static cmd/iotrace-bench/testdata/storm.c IOTRACE_STORM in the guest
-#   bin/k61/e2e-c/*     gcc -static internal/e2e/testdata/*.c         IOTRACE_E2E_CBIN in the guest
-#   bin/k61/*.test      CGO_ENABLED=0 go test -c, one per package whose tests call
+#   bin/k-KERNEL/iotrace     CGO_ENABLED=0 go build ./cmd/iotrace          IOTRACE_BIN in the guest
+#   bin/k-KERNEL/iohelper    gcc -static cmd/iotrace/testdata/iohelper.c   IOTRACE_HELPER in the guest
+#   bin/k-KERNEL/storm       gcc -static cmd/iotrace-bench/testdata/storm.c IOTRACE_STORM in the guest
+#   bin/k-KERNEL/e2e-c/*     gcc -static internal/e2e/testdata/*.c         IOTRACE_E2E_CBIN in the guest
+#   bin/k-KERNEL/*.test      CGO_ENABLED=0 go test -c, one per package whose tests call
 #                       testutil.RequireBPF (the tests that load BPF)
 # The guest sees the repository read-write at /mnt/work and runs each test binary in its
 # package's directory (for testdata/) with CI=true, so a test that cannot load BPF fails,
@@ -33,7 +33,6 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-OUT=bin/k61 # relative to ROOT, so the same path works in the guest under /mnt/work
 HELPER_SRC=cmd/iotrace/testdata/iohelper.c
 STORM_SRC=cmd/iotrace-bench/testdata/storm.c
 TIMEOUT=${K61_TIMEOUT:-2700}
@@ -42,6 +41,9 @@ TEST_TIMEOUT=${K61_TEST_TIMEOUT:-20m}
 # multiply their own per-command timeouts by IOTRACE_TEST_TIMEOUT_SCALE.
 SCALE=${K61_TIMEOUT_SCALE:-10}
 KERNEL=${1:-6.1}
+# relative to ROOT, so the same path works in the guest under /mnt/work; one per kernel, so
+# legs can run side by side (matrix.sh)
+OUT=bin/k-$KERNEL
 SHARED=${IOTRACE_SHARED_VM:-}
 if [ -z "$SHARED" ]; then
   for d in "$ROOT/../shared/vm" /work/shared/vm; do
