@@ -81,7 +81,7 @@ wait
 failed=0
 printf '\n== kernel matrix: %d legs, %d at a time, %ss in all\n' "${#legs[@]}" "$JOBS" "$((SECONDS - START))"
 for leg in "${legs[@]}"; do
-  read -r rc secs <"$LOGS/$leg.rc" || { rc=125 secs=?; }
+  read -r rc secs <"$LOGS/$leg.rc" || { rc=125 secs="?"; }
   if [ "$rc" = 0 ]; then verdict=ok; else verdict="FAIL (exit $rc)"; failed=1; fi
   printf '  %-10s %-16s %ss\n' "$leg" "$verdict" "$secs"
 done
