@@ -48,6 +48,9 @@ var fixtures = []struct {
 	// the EPOLLET notes, and a readv that ends inside its last buffer
 	{"epoll-et-stranded", []string{"epoll", "--variant", "et-stranded"}},
 	{"vectored-readv", []string{"vectored", "--variant", "readv"}},
+	// io-wq workers running punted writes, and an SQPOLL ring's SQ thread
+	{"aio-uring", []string{"aio", "--variant", "uring"}},
+	{"aio-sqpoll", []string{"aio", "--variant", "sqpoll"}},
 }
 
 // TestReannotate re-annotates recorded runs from what the tracer saw — the recording stripped of
@@ -180,14 +183,17 @@ func strip(events []event.Event) []event.Event {
 			out = append(out, &s)
 		case *event.Kernel:
 			k := *x
-			k.Seq, k.Notes, k.CauseSeq, k.Outside = 0, nil, 0, ""
+			k.Seq, k.Notes, k.CauseSeq, k.Outside, k.Via = 0, nil, 0, "", ""
 			k.SyscallTS = entry[x.CauseSeq]
+			if x.Via != "" {
+				k.SyscallTS = 0 // an io_uring helper thread's: raised outside every call
+			}
 			k.Args = nil
 			for _, kv := range x.Args {
 				if x.Name == "page_fault_user" && (kv.Key == "mapping" || kv.Key == "page" || kv.Key == "write") {
 					continue
 				}
-				if kv.Key == "fault_seq" || kv.Key == "reissued" || kv.Key == "file" || x.Name == "rss_stat" && kv.Key == "pages" {
+				if kv.Key == "fault_seq" || kv.Key == "reissued" || kv.Key == "file" || kv.Key == "ring" || x.Name == "rss_stat" && kv.Key == "pages" {
 					continue // added by the annotator
 				}
 				k.Args = append(k.Args, kv)

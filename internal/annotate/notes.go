@@ -12,6 +12,7 @@ import (
 // page states, block requests, mapped-page counts, and user-mode page faults.
 func (a *Annotator) track(k *event.Kernel) {
 	a.trackPages(k)
+	a.trackIOThreads(k)
 	switch k.Name {
 	case "block_rq_issue", "block_rq_requeue", "block_rq_complete":
 		a.trackBlock(k)
@@ -123,7 +124,9 @@ func (a *Annotator) sum(caused []*event.Kernel, end uint64) *effects {
 		case "io_uring_submit_req", "io_uring_submit_sqe":
 			e.uringSubmits++
 		case "io_uring_complete":
-			e.uringDone++
+			if k.Via == "" { // a worker's are told with the punt
+				e.uringDone++
+			}
 		}
 	}
 	return e
@@ -174,7 +177,7 @@ func (a *Annotator) explain(s *event.Syscall, caused []*event.Kernel) {
 		s.Notes = append(s.Notes, fmt.Sprintf("io_uring: %d submission%s", e.uringSubmits, plural(e.uringSubmits)))
 	}
 	if e.punts > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("io_uring punted %d request%s to io-wq worker threads", e.punts, plural(e.punts)))
+		s.Notes = append(s.Notes, a.workerNote(caused, e.punts, s.TS+s.Dur))
 	}
 	if e.uringDone > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("io_uring: %d completion%s posted inside the call", e.uringDone, plural(e.uringDone)))

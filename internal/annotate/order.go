@@ -34,13 +34,14 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 			a.pending[x.TID] = append(held, x)
 			return nil
 		}
-		a.placeFault(x)
-		x.Outside = a.outside(x)
-		a.requestOutside(x)
-		return a.stamp(x)
+		if out, ok := a.ioThread(x); ok {
+			return out
+		}
+		return a.standalone(x)
 	case *event.Syscall:
+		out := a.releaseHeld(x.TID) // a thread that makes calls is no io_uring helper
 		a.syscall(x)
-		out := a.stamp(x)
+		out = append(out, a.stamp(x)...)
 		var caused []*event.Kernel
 		for _, k := range a.pending[x.TID] {
 			if k.SyscallTS == x.TS {
@@ -76,6 +77,15 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 		return out
 	}
 	return a.stamp(e)
+}
+
+// standalone emits a kernel event no call of its own thread caused, marked with where it came
+// from.
+func (a *Annotator) standalone(k *event.Kernel) []event.Event {
+	a.placeFault(k)
+	k.Outside = a.outside(k)
+	a.requestOutside(k)
+	return a.stamp(k)
 }
 
 // nameFile adds the file's name to a kernel event that names an inode the model knows.
@@ -184,6 +194,9 @@ func (a *Annotator) Flush() []event.Event {
 			out = append(out, a.stamp(k)...)
 		}
 		delete(a.pending, tid)
+	}
+	for tid := range a.iot.held {
+		out = append(out, a.releaseHeld(tid)...)
 	}
 	return out
 }

@@ -153,7 +153,7 @@ next:
 }
 
 // uringSteps are uringtruth's measured io_uring_enter calls.
-var uringSteps = []string{"nop-wait", "read-nowait", "timeout-wait", "timeout-nowait", "sqpoll"}
+var uringSteps = []string{"nop-wait", "read-nowait", "timeout-wait", "timeout-nowait", "punt", "sqpoll"}
 
 var (
 	uringCtxRE  = regexp.MustCompile(`^io_uring ctx=(#\d+): `)
@@ -193,6 +193,9 @@ func TestTruthUring(t *testing.T) {
 			kCheckSQPoll(t, tr, s, m, ctx)
 			continue
 		}
+		if step == "punt" {
+			kCheckWorkers(t, tr, s, m)
+		}
 		// Without SQPOLL the call submits, and its return is what the kernel took from the SQ.
 		subs := tr.kCaused(s.Seq, "io_uring_submit_req", "io_uring_submit_sqe")
 		want := fmt.Sprintf("%d of %d SQEs submitted", m["sq_taken"], m["to_submit"])
@@ -222,6 +225,69 @@ func kCheckSQPoll(t *testing.T, tr *kTrace, s *event.Syscall, m map[string]int64
 	if byThread < m["to_submit"] {
 		t.Errorf("sqpoll: want the %d SQEs submitted by the SQ thread on ring %s in the trace, got %d", m["to_submit"], ctx, byThread)
 	}
+	// the SQ thread is the one the program found among its threads (iou-sqp-PID), and every
+	// event shown as the SQ thread's is that thread's
+	sqt := kThreads(m)
+	for _, k := range tr.kKernel("io_uring_submit_req", "io_uring_submit_sqe") {
+		if c, _ := k.Args.Str("ctx"); c == ctx && (k.Via != event.ViaSQThread || !sqt[k.TID]) {
+			t.Errorf("sqpoll: submission seq %d by tid %d shown via %q; the SQ thread is %v", k.Seq, k.TID, k.Via, sqt)
+		}
+	}
+	for _, k := range tr.kKernel() {
+		if k.Via == event.ViaSQThread && !sqt[k.TID] {
+			t.Errorf("sqpoll: %s (seq %d) shown as the SQ thread's, by tid %d; the SQ thread is %v", k.Name, k.Seq, k.TID, sqt)
+		}
+	}
+}
+
+// kThreads are the tids the program listed for step (t0=, t1=, ... from /proc/self/task).
+func kThreads(m map[string]int64) map[uint32]bool {
+	out := map[uint32]bool{}
+	for i := int64(0); i < m["threads"]; i++ {
+		out[uint32(m["t"+strconv.FormatInt(i, 10)])] = true
+	}
+	return out
+}
+
+// kCheckWorkers: the writes the punt step forced to io-wq (IOSQE_ASYNC) ran on the io-wq
+// workers the program found among its threads (iou-wrk-PID in /proc/self/task); the trace must
+// link each completion to the call, as a worker's, and the note must name those workers only.
+func kCheckWorkers(t *testing.T, tr *kTrace, s *event.Syscall, m map[string]int64) {
+	t.Helper()
+	workers := kThreads(m)
+	if len(workers) == 0 {
+		t.Fatalf("punt: the program found no io-wq worker among its threads: %v", m)
+	}
+	if punts := tr.kCaused(s.Seq, "io_uring_queue_async_work"); int64(len(punts)) != m["to_submit"] {
+		t.Errorf("punt: %d io_uring_queue_async_work in the call, want %d (IOSQE_ASYNC on each)", len(punts), m["to_submit"])
+	}
+	var linked int64
+	for _, k := range tr.kKernel() {
+		if k.Via != event.ViaIOWorker {
+			continue
+		}
+		if !workers[k.TID] {
+			t.Errorf("punt: %s (seq %d) shown as an io-wq worker's, by tid %d, which is not one of the workers %v", k.Name, k.Seq, k.TID, workers)
+		}
+		if k.Name == "io_uring_complete" && k.CauseSeq == s.Seq {
+			linked++
+		}
+	}
+	if linked != m["to_submit"] {
+		t.Errorf("punt: %d completions linked to the call as run by a worker, want %d", linked, m["to_submit"])
+	}
+	m0, ok := kNote(s, regexp.MustCompile(`punted \d+ requests? to io-wq worker threads; .*completed before the call returned`))
+	if !ok {
+		t.Fatalf("punt: no note says which workers ran the punted requests: %q", s.Notes)
+	}
+	note := m0[0]
+	for _, tid := range regexp.MustCompile(`tid (\d+)`).FindAllStringSubmatch(note, -1) {
+		n, _ := strconv.ParseUint(tid[1], 10, 32)
+		if !workers[uint32(n)] {
+			t.Errorf("punt: the note names tid %d, not one of the workers %v: %q", n, workers, note)
+		}
+	}
+	t.Logf("punt: workers %v; %s", workers, note)
 }
 
 // kUringStep is the io_uring_enter whose result the program printed as step: the last one

@@ -91,6 +91,10 @@ type Kernel struct {
 	// was raised, as far as the trace shows: OutsideUser, OutsideUntraced, OutsideKernelThread
 	// or OutsideNoCall. Empty on events linked to their call.
 	Outside string `json:"outside,omitempty"`
+	// Via names the io_uring helper thread that raised it for the traced process: ViaIOWorker
+	// (an io-wq worker running a request a call punted; CauseSeq is that call when the trace
+	// shows it) or ViaSQThread (an SQPOLL ring's submission thread). Empty otherwise.
+	Via string `json:"via,omitempty"`
 	// UntracedCall names the syscall the task was in when -e does not trace it (Outside is then
 	// OutsideUntraced): the event was raised by that call, which the trace does not show.
 	UntracedCall string `json:"untraced_call,omitempty"`
@@ -116,6 +120,16 @@ const (
 	// telling no more (inside execve or exit_group, which are recorded at their entry; inside a
 	// call that had not returned when tracing ended; before the first call seen).
 	OutsideNoCall = "no_call"
+	// OutsideIOThread: raised by an io_uring helper thread of the traced process (Via says
+	// which) for a ring (the "ring" arg) when no traced call can be named: the SQ thread's
+	// submissions and what they did, a worker running what the SQ thread punted.
+	OutsideIOThread = "io_thread"
+)
+
+// Values of Kernel.Via.
+const (
+	ViaIOWorker = "io_worker"
+	ViaSQThread = "sq_thread"
 )
 
 // Process is a fork, exec or exit of a traced task.

@@ -33,6 +33,10 @@ func AppendJSON(b []byte, e Record) ([]byte, error) {
 			b = append(b, `,"outside":`...)
 			b = appendString(b, x.Outside)
 		}
+		if x.Via != "" {
+			b = append(b, `,"via":`...)
+			b = appendString(b, x.Via)
+		}
 		if x.UntracedCall != "" {
 			b = append(b, `,"untraced_call":`...)
 			b = appendString(b, x.UntracedCall)

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -103,6 +105,30 @@ static void wait_for(struct uring *r, unsigned n) {
 	}
 }
 
+/* threads prints the tids of this process's threads whose name starts with prefix (io_uring's
+ * helper threads: iou-wrk-PID for io-wq workers, iou-sqp-PID for an SQ thread), as
+ *     truth STEP threads=N t0=TID t1=TID ... */
+static void threads(const char *step, const char *prefix) {
+	DIR *d = opendir("/proc/self/task");
+	if (!d) die("/proc/self/task");
+	char line[1024];
+	int n = 0, len = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && len < (int)sizeof line - 64) {
+		if (e->d_name[0] == '.') continue;
+		char path[300], comm[32] = "";
+		snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f) continue;
+		if (fgets(comm, sizeof comm, f) && strncmp(comm, prefix, strlen(prefix)) == 0)
+			len += snprintf(line + len, sizeof line - len, " t%d=%s", n++, e->d_name);
+		fclose(f);
+	}
+	closedir(d);
+	line[len] = 0;
+	fprintf(stderr, "truth %s threads=%d%s\n", step, n, line);
+}
+
 int main(void) {
 	struct uring r;
 	setup(&r, 0, 0);
@@ -138,6 +164,29 @@ int main(void) {
 	step(&r, "timeout-nowait", 1, 1, 0);
 	wait_for(&r, 1);
 
+	/* IOSQE_ASYNC sends each write to io-wq: threads of this process (iou-wrk-PID) run them
+	 * while the call waits for the four completions. */
+	const char *dir = getenv("TMPDIR");
+	char file[512];
+	snprintf(file, sizeof file, "%s/uringtruth.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(file);
+	if (fd < 0) die("mkstemp");
+	unlink(file);
+	static char blk[4][4096];
+	for (int i = 0; i < 4; i++) {
+		memset(blk[i], 'a' + i, sizeof blk[i]);
+		sqe = push(&r, IORING_OP_WRITE, 100 + i);
+		sqe->fd = fd;
+		sqe->flags = IOSQE_ASYNC;
+		sqe->addr = (uintptr_t)blk[i];
+		sqe->len = sizeof blk[i];
+		sqe->off = (uint64_t)i * sizeof blk[i];
+	}
+	step(&r, "punt", 4, 4, IORING_ENTER_GETEVENTS);
+	wait_for(&r, 4);
+	threads("punt", "iou-wrk-");
+	close(fd);
+
 	/* SQPOLL: the kernel's SQ thread takes the SQEs; io_uring_enter returns to_submit. Its
 	 * idle time is short, so by the time the SQEs are queued it sleeps and needs a wakeup. */
 	struct uring q;
@@ -148,5 +197,6 @@ int main(void) {
 	unsigned wake = load(q.sq_flags) & IORING_SQ_NEED_WAKEUP ? IORING_ENTER_SQ_WAKEUP : 0;
 	step(&q, "sqpoll", 4, 0, wake);
 	wait_for(&q, 4);
+	threads("sqpoll", "iou-sqp-");
 	return 0;
 }

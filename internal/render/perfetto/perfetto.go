@@ -522,6 +522,9 @@ func kernelArgs(k *event.Kernel) event.Fields {
 	if k.Outside != "" { // no traced call caused it: where it came from
 		f = append(f, event.Field{Key: "outside", Val: k.Outside})
 	}
+	if k.Via != "" { // raised by an io_uring helper thread
+		f = append(f, event.Field{Key: "via", Val: k.Via})
+	}
 	if k.UntracedCall != "" {
 		f = append(f, event.Field{Key: "untraced_call", Val: k.UntracedCall})
 	}

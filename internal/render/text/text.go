@@ -211,7 +211,7 @@ func (r *Renderer) Event(e event.Event) error {
 // form a burst.
 func sameBurst(a, b *event.Kernel) bool {
 	return a.TID == b.TID && a.CauseSeq == b.CauseSeq && a.CauseLost == b.CauseLost &&
-		a.Outside == b.Outside && a.UntracedCall == b.UntracedCall
+		a.Outside == b.Outside && a.UntracedCall == b.UntracedCall && a.Via == b.Via
 }
 
 // flushBurst prints the pending burst: one line per kind of kernel event, in order of first
@@ -276,6 +276,10 @@ func (r *Renderer) event(e event.Event) error {
 		if x.CauseSeq != 0 && x.CauseSeq == r.under {
 			indent = 4
 			b = append(b, "    · "...)
+			if x.Via != "" {
+				b = r.paint(b, ansiDim, "["+viaText(x.Via)+"]")
+				b = append(b, ' ')
+			}
 		} else {
 			b = append(b, "· "...)
 			b = r.paint(b, ansiDim, "["+r.origin(x)+"]")
@@ -377,10 +381,20 @@ func (r *Renderer) placeUnder(e event.Event) {
 func (r *Renderer) origin(k *event.Kernel) string {
 	switch {
 	case k.CauseSeq != 0:
-		if name, ok := r.calls.name[k.CauseSeq]; ok {
-			return fmt.Sprintf("of %s seq %d", name, k.CauseSeq)
+		via := ""
+		if k.Via != "" {
+			via = ", on " + viaText(k.Via)
 		}
-		return fmt.Sprintf("of seq %d", k.CauseSeq)
+		if name, ok := r.calls.name[k.CauseSeq]; ok {
+			return fmt.Sprintf("of %s seq %d%s", name, k.CauseSeq, via)
+		}
+		return fmt.Sprintf("of seq %d%s", k.CauseSeq, via)
+	case k.Outside == event.OutsideIOThread:
+		ring, ok := k.Args.Str("ring")
+		if !ok {
+			ring, _ = k.Args.Str("ctx")
+		}
+		return fmt.Sprintf("%s of io_uring ctx=%s", viaText(k.Via), ring)
 	case k.CauseLost:
 		return "in a lost call"
 	case k.Outside == event.OutsideUser, k.Outside == "" && (k.Name == "page_fault_user" || k.Name == "page-faults"):
@@ -393,6 +407,17 @@ func (r *Renderer) origin(k *event.Kernel) string {
 		return "kernel thread"
 	}
 	return "no traced call"
+}
+
+// viaText names an io_uring helper thread kind.
+func viaText(via string) string {
+	switch via {
+	case event.ViaIOWorker:
+		return "io-wq worker"
+	case event.ViaSQThread:
+		return "SQ thread"
+	}
+	return via
 }
 
 // Close prints the summary table when Options.Summary asks for it.
