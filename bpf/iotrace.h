@@ -18,6 +18,11 @@
 /* iot_kernel.id of user page faults from the software perf event (no tracepoint has it: the
  * kernel gives event ids below TRACE_EVENT_TYPE_MAX, 0xffff) */
 #define IOT_KEV_ID_PAGE_FAULTS 0xffff
+/* iot_kernel.id of glibc's POSIX AIO calls, from uprobes on libc (the attach cookie): aio_fsync
+ * takes its aiocb as the second argument, the others as the first */
+#define IOT_KEV_ID_AIO_READ 0xfffe
+#define IOT_KEV_ID_AIO_WRITE 0xfffd
+#define IOT_KEV_ID_AIO_FSYNC 0xfffc
 #define IOT_KEV_MAX 128      /* room for a kernel tracepoint record; at most 120 bytes are copied */
 #define IOT_REC_MAX 8192     /* largest record (the per-CPU scratch is twice this, under the 32 KiB per-CPU value limit) */
 

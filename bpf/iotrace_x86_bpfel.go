@@ -319,6 +319,7 @@ const (
 	IotraceProgOnSwitch        = "on_switch"
 	IotraceProgOnWakeup        = "on_wakeup"
 	IotraceProgPageFault       = "page_fault"
+	IotraceProgPosixAio        = "posix_aio"
 	IotraceProgSysEnter        = "sys_enter"
 	IotraceProgSysExit         = "sys_exit"
 	IotraceVarExecveNr         = "execve_nr"
@@ -398,6 +399,7 @@ type IotraceProgramSpecs struct {
 	OnSwitch    *ebpf.ProgramSpec `ebpf:"on_switch"`
 	OnWakeup    *ebpf.ProgramSpec `ebpf:"on_wakeup"`
 	PageFault   *ebpf.ProgramSpec `ebpf:"page_fault"`
+	PosixAio    *ebpf.ProgramSpec `ebpf:"posix_aio"`
 	SysEnter    *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit     *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
@@ -540,6 +542,7 @@ type IotracePrograms struct {
 	OnSwitch    *ebpf.Program `ebpf:"on_switch"`
 	OnWakeup    *ebpf.Program `ebpf:"on_wakeup"`
 	PageFault   *ebpf.Program `ebpf:"page_fault"`
+	PosixAio    *ebpf.Program `ebpf:"posix_aio"`
 	SysEnter    *ebpf.Program `ebpf:"sys_enter"`
 	SysExit     *ebpf.Program `ebpf:"sys_exit"`
 }
@@ -553,6 +556,7 @@ func (p *IotracePrograms) Close() error {
 		p.OnSwitch,
 		p.OnWakeup,
 		p.PageFault,
+		p.PosixAio,
 		p.SysEnter,
 		p.SysExit,
 	)

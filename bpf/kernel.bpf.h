@@ -296,3 +296,47 @@ int page_fault(struct iot_perf_event_data *ctx)
 	bpf_ringbuf_submit(e, submit_flags());
 	return 0;
 }
+
+/* glibc's POSIX AIO (uprobes on aio_read, aio_write and aio_fsync in libc, or in a static
+ * program): the request as its aiocb holds it when the program hands it over. glibc runs it
+ * later as a pread64, pwrite64, fsync or fdatasync on a helper thread of its own; the
+ * annotator links the two. The record has a tracepoint record's shape (8 bytes where the common
+ * fields are), then the aiocb's address, aio_fildes, aio_fsync's op, aio_buf, aio_nbytes and
+ * aio_offset, read at glibc's LP64 layout (x86_64 and arm64 alike: 0, 16, 24, 128). The event
+ * id is the attach cookie, one per function. lio_listio is not probed. */
+SEC("uprobe")
+int posix_aio(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!traced(pid_tgid >> 32))
+		return 0;
+	__u32 id = bpf_get_attach_cookie(ctx);
+	bool fsync = id == IOT_KEV_ID_AIO_FSYNC;
+	__u64 cb = call_arg(ctx, fsync ? 1 : 0);
+	struct iot_kernel *e = reserve(sizeof(*e), IOT_LOST_KEV);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, bpf_ktime_get_ns(), pid_tgid, IOT_EV_KERNEL, sizeof(*e));
+	e->sc_ts = 0;
+	e->sc_seq = 0;
+	e->lost_before = lost_now(IOT_LOST_KEV);
+	e->id = id;
+	e->len = 48;
+	e->sc_untraced = 0;
+	__u64 *d = (__u64 *)e->data;
+	d[0] = 0;
+	d[1] = cb;
+	__s32 fd = -1;
+	bpf_probe_read_user(&fd, sizeof(fd), (void *)cb);
+	((__s32 *)e->data)[4] = fd;
+	((__s32 *)e->data)[5] = fsync ? (__s32)call_arg(ctx, 0) : 0;
+	d[3] = 0;
+	d[4] = 0;
+	d[5] = 0;
+	bpf_probe_read_user(&d[3], 8, (void *)(cb + 16));
+	bpf_probe_read_user(&d[4], 8, (void *)(cb + 24));
+	bpf_probe_read_user(&d[5], 8, (void *)(cb + 128));
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}

@@ -51,6 +51,20 @@ static __always_inline void syscall_args(struct pt_regs *r, __u64 *a)
 #error "iotrace's BPF programs are built for x86_64 and arm64 (bpf2go -target amd64,arm64)"
 #endif
 
+/* call_arg is argument i (0 or 1) of a user function, at its first instruction (a uprobe): the C
+ * calling convention's registers. */
+#if defined(__TARGET_ARCH_x86)
+static __always_inline __u64 call_arg(struct pt_regs *r, int i)
+{
+	return i == 0 ? BPF_CORE_READ(r, di) : BPF_CORE_READ(r, si);
+}
+#elif defined(__TARGET_ARCH_arm64)
+static __always_inline __u64 call_arg(struct pt_regs *r, int i)
+{
+	return i == 0 ? BPF_CORE_READ(r, regs[0]) : BPF_CORE_READ(r, regs[1]);
+}
+#endif
+
 /* The registers a perf event program sees (UAPI bpf_user_pt_regs_t, at the start of struct
  * bpf_perf_event_data): user_mode says whether the sampled context was user code. */
 #if defined(__TARGET_ARCH_x86)

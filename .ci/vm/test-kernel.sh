@@ -14,6 +14,7 @@
 #   bin/k-KERNEL/iohelper    gcc -static cmd/iotrace/testdata/iohelper.c   IOTRACE_HELPER in the guest
 #   bin/k-KERNEL/storm       gcc -static cmd/iotrace-bench/testdata/storm.c IOTRACE_STORM in the guest
 #   bin/k-KERNEL/e2e-c/*     gcc -static internal/e2e/testdata/*.c         IOTRACE_E2E_CBIN in the guest
+#                            (and posixaio-dyn, dynamic, on x86)
 #   bin/k-KERNEL/*.test      CGO_ENABLED=0 go test -c, one per package whose tests call
 #                       testutil.RequireBPF (the tests that load BPF)
 # The guest sees the repository read-write at /mnt/work and runs each test binary in its
@@ -133,6 +134,11 @@ for c in internal/e2e/testdata/*.c; do
   [ -f "$c" ] || continue
   $CC -O1 -Wall -Wextra -Werror -static -o "$OUT/e2e-c/$(basename "$c" .c)" "$c"
 done
+# and glibc's POSIX AIO linked dynamically, probed in the guest's libc (the x86 guests' root is
+# Debian 12, as this host; the arm64 root is never configured)
+if [ "$KERNEL" != 6.1-arm64 ]; then
+  $CC -O1 -Wall -Wextra -Werror -o "$OUT/e2e-c/posixaio-dyn" internal/e2e/testdata/posixaio.c
+fi
 log "built in $((SECONDS - START))s"
 
 # --- the guest's script ---------------------------------------------------------------------------

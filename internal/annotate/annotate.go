@@ -39,6 +39,7 @@ type Annotator struct {
 	inodes   map[uint64]*fileInfo       // what the trace showed of a file, by inode
 	blk      *blockState                // block requests in flight, by the call that issued them
 	iot      *ioThreads                 // io_uring's helper threads and the requests they run
+	posix    map[uint32][]aioRequest    // by pid: POSIX AIO requests glibc has yet to run
 	mms      map[int64]mmCounts         // mapped-page counts, by mm (rss_stat mm_id)
 	faults   map[uint32]*userFault      // by tid: the page fault in progress outside syscalls
 	prevEv   map[uint32]*event.Kernel   // by tid: its previous kernel event outside syscalls
@@ -66,7 +67,7 @@ func (a *Annotator) SetKernel(release string) {
 func New(arch string) *Annotator {
 	return &Annotator{arch: arch, procs: make(map[uint32]*proc), exited: make(map[uint32]bool), pending: make(map[uint32][]*event.Kernel),
 		recent: make(map[uint32][]recentCall),
-		inodes: make(map[uint64]*fileInfo), blk: newBlockState(), iot: newIOThreads(), mms: map[int64]mmCounts{},
+		inodes: make(map[uint64]*fileInfo), blk: newBlockState(), iot: newIOThreads(), posix: map[uint32][]aioRequest{}, mms: map[int64]mmCounts{},
 		faults: map[uint32]*userFault{}, prevEv: map[uint32]*event.Kernel{}, unmapped: map[uint32][]*mapping{},
 		tree: map[uint32]bool{}, reqOutside: map[reqKey]reqOrigin{}}
 }
@@ -139,6 +140,7 @@ func (a *Annotator) syscall(s *event.Syscall) {
 			}
 		}
 	}
+	a.aioServed(s)   // failed calls too: ESPIPE makes glibc fall back
 	a.edgeRead(p, s) // failed reads too: EAGAIN is what a drained edge-triggered fd returns
 	if s.Failed() || s.Unfinished && s.Name != "execve" && s.Name != "execveat" {
 		return

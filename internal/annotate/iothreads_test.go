@@ -1,6 +1,7 @@
 package annotate
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -103,5 +104,50 @@ func TestIOWorkers(t *testing.T) {
 	got = a.Annotate(uringEvent("io_uring_complete", 1, 14, 0, 9600, "req", "#41"))
 	if len(got) != 2 || got[0].(*event.Kernel).Via != "" || got[0].(*event.Kernel).Outside != event.OutsideNoCall {
 		t.Errorf("events of a thread completing an unknown request: %v", got)
+	}
+}
+
+// A POSIX AIO request (the uprobe record of aio_read) is linked to the helper thread's call with
+// its descriptor, buffer, length and offset — not to a look-alike on another descriptor or
+// offset — and a pread64 that fails with ESPIPE leaves the request for the read glibc falls
+// back to.
+func TestPOSIXAIOLinks(t *testing.T) {
+	a := New("amd64")
+	a.Annotate(call(1, "prctl", 0))
+	req := func(name string, fd int64, buf string, n, off, op int64) *event.Kernel {
+		k := &event.Kernel{Common: event.Common{TS: nextTS, PID: 1, TID: 1}, Name: name, Args: event.Fields{
+			{Key: "aiocb", Val: "0x7ffd0000"}, {Key: "aio_fildes", Val: fd}, {Key: "op", Val: op},
+			{Key: "aio_buf", Val: buf}, {Key: "aio_nbytes", Val: n}, {Key: "aio_offset", Val: off}}}
+		a.Annotate(k)
+		return k
+	}
+	helper := func(s *event.Syscall) *event.Syscall { s.TID = 2; a.Annotate(s); return s }
+	r := req("aio_read", 3, "0x5000", 4096, 8192, 0)
+	if r.Outside != event.OutsideUser {
+		t.Errorf("aio_read record outside %q, want %q", r.Outside, event.OutsideUser)
+	}
+	if _, ok := r.Args.Get("op"); ok {
+		t.Errorf("aio_read keeps aio_fsync's op: %v", r.Args)
+	}
+	other := helper(call(1, "pread64", 4096, "fd", 3, "buf", uint64(0x5000), "count", 4096, "pos", 0))
+	right := helper(call(1, "pread64", 4096, "fd", 3, "buf", uint64(0x5000), "count", 4096, "pos", 8192))
+	again := helper(call(1, "pread64", 4096, "fd", 3, "buf", uint64(0x5000), "count", 4096, "pos", 8192))
+	want := fmt.Sprintf("glibc runs the aio_read of tid 1 (seq %d) as this pread64, on its helper thread 2", r.Seq)
+	if len(other.Notes) != 0 || !slices.Contains(right.Notes, want) || len(again.Notes) != 0 {
+		t.Errorf("notes: other offset %q, the request's %q (want %q), a second look-alike %q", other.Notes, right.Notes, want, again.Notes)
+	}
+
+	p := req("aio_write", 5, "0x6000", 10, 0, 0) // a pipe: pwrite64 fails with ESPIPE, glibc writes
+	espipe := helper(failed(call(1, "pwrite64", -29, "fd", 5, "buf", uint64(0x6000), "count", 10, "pos", 0), "ESPIPE"))
+	w := helper(call(1, "write", 10, "fd", 5, "buf", uint64(0x6000), "count", 10))
+	if len(espipe.Notes) == 0 || !slices.Contains(w.Notes, fmt.Sprintf("glibc runs the aio_write of tid 1 (seq %d) as this write, on its helper thread 2", p.Seq)) {
+		t.Errorf("ESPIPE fallback: pwrite64 notes %q, write notes %q", espipe.Notes, w.Notes)
+	}
+
+	f := req("aio_fsync", 3, "0x0", 0, 0, oSync)
+	fd := helper(call(1, "fdatasync", 0, "fd", 3))
+	fs := helper(call(1, "fsync", 0, "fd", 3))
+	if op, _ := f.Args.Str("op"); op != "O_SYNC" || len(fd.Notes) != 0 || len(fs.Notes) != 1 {
+		t.Errorf("aio_fsync(O_SYNC): op %v, fdatasync notes %q, fsync notes %q", f.Args, fd.Notes, fs.Notes)
 	}
 }

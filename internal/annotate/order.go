@@ -34,6 +34,13 @@ func (a *Annotator) Annotate(e event.Event) []event.Event {
 			a.pending[x.TID] = append(held, x)
 			return nil
 		}
+		if isLibcCall(x.Name) {
+			// a uprobe in the C library: the thread is running its own code
+			x.Outside = event.OutsideUser
+			out := a.stamp(x)
+			a.aioRequested(x)
+			return out
+		}
 		if out, ok := a.ioThread(x); ok {
 			return out
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 // parseKernelEvents reads --kernel-events: "all", "none", or a comma list of event names and
-// groups (filemap, readahead, block, io_uring, writeback, kmem, exceptions, sched).
+// groups (filemap, readahead, block, io_uring, writeback, kmem, exceptions, sched, libc).
 func parseKernelEvents(list string) (map[string]bool, error) {
 	sel := map[string]bool{}
 	switch list {
@@ -49,5 +49,5 @@ func parseKernelEvents(list string) (map[string]bool, error) {
 }
 
 func kernelEventsHelp() string {
-	return "kernel events to show: all, none, or a list of groups (filemap, readahead, block, io_uring, writeback, kmem, exceptions, sched) and names"
+	return "kernel events to show: all, none, or a list of groups (filemap, readahead, block, io_uring, writeback, kmem, exceptions, sched, libc) and names"
 }

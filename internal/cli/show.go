@@ -54,7 +54,7 @@ func NewCmdShow(ios *iostreams.IOStreams, runF func(*ShowOptions) error) *cobra.
 	cmd.Flags().StringVar(&f.Since, "since", "", "from this `TIME` after the start of tracing (1.5s, 200ms, 0.25)")
 	cmd.Flags().StringVar(&f.Until, "until", "", "up to this `TIME` after the start of tracing")
 	cmd.Flags().BoolVar(&f.Failed, "failed", false, "only syscalls that failed, and the kernel work they caused")
-	cmd.Flags().StringVar(&f.KernelEvents, "kernel-events", "all", "kernel events to keep: all, none, or a `LIST` of groups (filemap, readahead, block, io_uring, writeback, kmem, exceptions, sched), names and patterns (mm_filemap_*)")
+	cmd.Flags().StringVar(&f.KernelEvents, "kernel-events", "all", "kernel events to keep: all, none, or a `LIST` of groups (filemap, readahead, block, io_uring, writeback, kmem, exceptions, sched, libc), names and patterns (mm_filemap_*)")
 	cmd.Flags().BoolVar(&opts.SummaryOnly, "summary-only", false, "print only the summary table of what the filters keep (strace -c)")
 	cmd.Flags().StringVar(&opts.Out.Format, "format", "text", "what stdout shows: text or jsonl")
 	cmd.Flags().BoolVar(&opts.Out.Summary, "summary", false, "print a per-syscall summary table at the end")

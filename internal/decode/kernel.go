@@ -74,6 +74,8 @@ func (d *Decoder) kernelField(fl tracefs.FormatField, data []byte) (any, bool) {
 		return nil, false
 	}
 	switch {
+	case fl.Type == "user_ptr": // a user-space address (uprobe records): shown as strace shows pointers
+		return "0x" + strconv.FormatUint(u, 16), true
 	case strings.Contains(fl.Type, "*"):
 		return d.opaque(u), true
 	case fl.Type == "dev_t":

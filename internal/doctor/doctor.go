@@ -110,6 +110,7 @@ func Run() []Check {
 			Detail: orText(rbErr, "BPF ring buffers supported", "BPF ring buffers unavailable (kernel 5.8 or later needed)")})
 	}
 
+	loaded := map[string]string{} // libc uprobes: "" attached, else what is missing
 	if perr == nil && btfErr == nil && terr == nil {
 		// load (and attach, with nothing in the filter) the very programs a trace loads: only
 		// the kernel's verifier can tell whether it runs them
@@ -119,6 +120,16 @@ func Run() []Check {
 		}
 		set, lerr := probe.Load(probe.Config{Table: syscalls.Native(), Snaplen: 32, RingBytes: 1 << 16, KernelEvents: events})
 		if set != nil {
+			for _, k := range probe.KernelEvents {
+				if k.Group == "libc" {
+					loaded[k.Name()] = ""
+				}
+			}
+			for _, m := range set.Missing {
+				if g, n, _ := strings.Cut(m.Name, ":"); g == "libc" {
+					loaded[n] = m.Lesson
+				}
+			}
 			set.Close()
 		}
 		detail := "iotrace's programs load and attach"
@@ -136,6 +147,19 @@ func Run() []Check {
 		out = append(out, Check{Name: "tracepoint " + p.Group + ":" + p.Name, OK: ok, Required: p.Required, Detail: detail})
 	}
 	for _, k := range probe.KernelEvents {
+		if k.Group == "libc" {
+			// uprobes, not tracepoints: what the load above attached
+			why, tried := loaded[k.Name()]
+			detail := "present (uprobe on the C library)"
+			if !tried {
+				why = k.Lesson + " (not tried: the BPF programs did not load)"
+			}
+			if why != "" {
+				detail = "missing: " + why + " unavailable"
+			}
+			out = append(out, Check{Name: "kernel event libc:" + k.Name(), OK: tried && why == "", Detail: detail})
+			continue
+		}
 		name, found := "", false
 		for _, n := range k.Names {
 			if terr == nil && tracefs.Exists(k.Group, n) {

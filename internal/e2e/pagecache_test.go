@@ -85,7 +85,16 @@ func truthRun(t *testing.T, prog string, args ...string) (*kTrace, truth) {
 	bin := kCProg(t, prog)
 	tr := kRun(t, append([]string{"trace", "--", bin}, args...)...)
 	tt := truth{}
-	for _, line := range strings.Split(tr.stderr, "\n") {
+	parseTruth(tr.stderr, tt)
+	if len(tt) == 0 {
+		t.Fatalf("%s %s printed no ground truth; stderr:\n%s", prog, strings.Join(args, " "), tr.stderr)
+	}
+	return tr, tt
+}
+
+// parseTruth adds the "truth STEP key=value ..." lines of a program's stderr to tt.
+func parseTruth(stderr string, tt truth) {
+	for _, line := range strings.Split(stderr, "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 || f[0] != "truth" {
 			continue
@@ -107,10 +116,6 @@ func truthRun(t *testing.T, prog string, args ...string) (*kTrace, truth) {
 			}
 		}
 	}
-	if len(tt) == 0 {
-		t.Fatalf("%s %s printed no ground truth; stderr:\n%s", prog, strings.Join(args, " "), tr.stderr)
-	}
-	return tr, tt
 }
 
 // ptPrivateMap is the scenario's MAP_PRIVATE mapping of the file (mincore's mappings are shared).

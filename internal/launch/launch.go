@@ -110,6 +110,8 @@ type Options struct {
 // Target is a started command: a gate child until Release, then the command itself (same PID).
 type Target struct {
 	PID int
+	// Path is the file the gate will exec (relative to Options.Dir when not absolute).
+	Path string
 
 	cmd *exec.Cmd
 
@@ -154,7 +156,11 @@ func Start(opts Options) (*Target, error) {
 		w.Close()
 		return nil, fmt.Errorf("start gate for %s: %w", opts.Argv[0], err)
 	}
-	return &Target{PID: cmd.Process.Pid, cmd: cmd, release: w}, nil
+	exe := path
+	if opts.Dir != "" && !filepath.IsAbs(exe) {
+		exe = filepath.Join(opts.Dir, exe)
+	}
+	return &Target{PID: cmd.Process.Pid, Path: exe, cmd: cmd, release: w}, nil
 }
 
 // orDefault keeps exec.Cmd from connecting a nil stream to /dev/null.

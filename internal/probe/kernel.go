@@ -63,6 +63,10 @@ var KernelEvents = []KernelEvent{
 	{Group: "io_uring", Names: []string{"io_uring_queue_async_work"}, Mode: kevTask, Lesson: "io_uring punts to io-wq workers"},
 	{Group: "io_uring", Names: []string{"io_uring_complete"}, Mode: kevTask, Lesson: "io_uring completions"},
 	{Group: "io_uring", Names: []string{"io_uring_cqring_wait"}, Mode: kevTask, Lesson: "io_uring completion waits"},
+	// not tracepoints: uprobes on glibc's POSIX AIO entry points (libc.go)
+	{Group: "libc", Names: []string{"aio_read"}, Lesson: libcLesson},
+	{Group: "libc", Names: []string{"aio_write"}, Lesson: libcLesson},
+	{Group: "libc", Names: []string{"aio_fsync"}, Lesson: libcLesson},
 }
 
 // schedLesson is what the BTF tracepoints behind off-CPU time (selected as "sched") show.
@@ -113,6 +117,12 @@ func (s *Set) attachKernelEvents(selected map[string]bool) error {
 	s.Kernel = make(map[uint16]KernelFormat)
 	for _, k := range KernelEvents {
 		if !selected[k.Name()] {
+			continue
+		}
+		if k.Group == "libc" {
+			if err := s.attachLibc(k); err != nil {
+				return err
+			}
 			continue
 		}
 		if k.Name() == "page_fault_user" && PerfFaultsForced() {

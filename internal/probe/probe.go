@@ -40,6 +40,9 @@ type Config struct {
 	WakeupBytes int
 	// KernelEvents selects kernel events by name (KernelEventNames); nil selects none.
 	KernelEvents map[string]bool
+	// Executables are programs to probe for glibc's POSIX AIO functions besides the system's
+	// libc: a static program has its own copy (the traced command, a -p target's executable).
+	Executables []string
 }
 
 // Probe is what a tracepoint program needs: required ones fail the run when missing.
@@ -65,6 +68,8 @@ type Set struct {
 	objs    bpf.IotraceObjects
 	links   []link.Link
 	perfFDs []int // perf events with a program attached (page faults on arm64)
+	// executables to probe for POSIX AIO besides libc (Config.Executables)
+	executables []string
 	// TracefsMounted is set when loading had to mount tracefs.
 	TracefsMounted bool
 	// Missing lists the optional probes this kernel lacks.
@@ -120,6 +125,7 @@ func Load(cfg Config) (*Set, error) {
 		s.Close()
 		return nil, err
 	}
+	s.executables = cfg.Executables
 	if err := s.attachKernelEvents(cfg.KernelEvents); err != nil {
 		s.Close()
 		return nil, err

@@ -137,6 +137,12 @@ func Run(opts Options) (int, error) {
 		}
 	}
 
+	// a static program carries its own POSIX AIO functions: probe them there too
+	if target != nil {
+		cfg.Executables = []string{target.Path}
+	} else {
+		cfg.Executables = []string{fmt.Sprintf("/proc/%d/exe", attached.PID)}
+	}
 	set, err := probe.Load(cfg)
 	if err != nil {
 		abort()
