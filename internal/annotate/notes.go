@@ -213,6 +213,9 @@ func (a *Annotator) directNote(s *event.Syscall) string {
 	case done > 0:
 		return fmt.Sprintf("O_DIRECT: io_submit issued %s and returned with %d in flight; they complete later", reqs, c.issued-done)
 	}
+	if c.issued == 1 {
+		return fmt.Sprintf("O_DIRECT: io_submit issued %s and returned with it in flight; it completes later", reqs)
+	}
 	return fmt.Sprintf("O_DIRECT: io_submit issued %s and returned with them in flight; they complete later", reqs)
 }
 
