@@ -347,8 +347,10 @@ var checks = map[string]check{
 
 	// --- fadvise ---
 
-	// dontneed-evicts-all: the last DONTNEED on File (clean by then) evicted every page of it.
-	"dontneed-evicts-all": {needs: []string{kEvict}, fn: func(ev *evidence, p workloads.Prediction) result {
+	// dontneed-evicts-all: the last DONTNEED on File (clean by then) evicted every page of it
+	// still cached — as many as the page-cache fills of the file before it, less its evictions
+	// (an earlier DONTNEED may have dropped some already).
+	"dontneed-evicts-all": {needs: []string{kEvict, kFill}, fn: func(ev *evidence, p workloads.Prediction) result {
 		ds := ev.named(func(s *event.Syscall) bool {
 			return ev.isFile(path(s, "fd"), p.File) && str(s, "advice") == "POSIX_FADV_DONTNEED"
 		}, fadviseCalls...)
@@ -360,13 +362,21 @@ var checks = map[string]check{
 		if of == 0 {
 			return unmeasurable("evicted %d pages; the trace does not tell the file's size", n)
 		}
-		if past := pastEnd(ev.causedBy(d, kEvict), of); past > 0 {
-			return verdict(n-past == of, seqs(d), "evicted %d of %d pages, and %d past its end", n-past, of, past)
+		i := ino(d, "fd")
+		if i <= 0 {
+			return unmeasurable("evicted %d of %d pages; the trace does not tell the file's inode, so not how many were cached", n, of)
 		}
-		return verdict(n == of, seqs(d), "evicted %d of %d pages", n, of)
+		cached := pages(ev.kernelOn(kFill, i, 0, d.TS-1)) - pages(ev.kernelOn(kEvict, i, 0, d.TS-1))
+		if cached == of {
+			return verdict(n == of, seqs(d), "evicted %d of %d pages", n, of)
+		}
+		return verdict(n == cached, seqs(d), "evicted %d of the %d pages cached (of a %d-page file)", n, cached, of)
 	}},
-	// dontneed-keeps-dirty: the first DONTNEED on File, its pages freshly written, evicted none.
-	"dontneed-keeps-dirty": {needs: []string{kEvict}, absence: true, fn: func(ev *evidence, p workloads.Prediction) result {
+	// dontneed-keeps-dirty: the first DONTNEED on File, its pages freshly written, dropped no page
+	// while it was dirty or under writeback: it starts their writeback (block write requests in
+	// the call), and any page it evicted went after every write request it issued had completed
+	// (a device that answers within the call lets it drop them: emulated disks do).
+	"dontneed-keeps-dirty": {needs: []string{kEvict, kIssue}, fn: func(ev *evidence, p workloads.Prediction) result {
 		ds := ev.named(func(s *event.Syscall) bool {
 			return ev.isFile(path(s, "fd"), p.File) && str(s, "advice") == "POSIX_FADV_DONTNEED"
 		}, fadviseCalls...)
@@ -374,9 +384,27 @@ var checks = map[string]check{
 			return unmeasurable("no DONTNEED of %s in the trace", p.File)
 		}
 		d := ds[0]
-		n := pages(ev.causedBy(d, kEvict))
+		evicted := ev.causedBy(d, kEvict)
+		n := pages(evicted)
 		reqs := writes(ev.causedBy(d, kIssue))
-		return verdict(n == 0, seqs(d), "evicted %d of %d pages (and started %s)", n, filePages(d, "fd"), plural(len(reqs), "block write request"))
+		started := plural(len(reqs), "block write request")
+		if n == 0 {
+			return verdict(true, seqs(d), "evicted 0 of %d pages (and started %s)", filePages(d, "fd"), started)
+		}
+		// the evictions came after the writes were done: every write request completed inside
+		// the call before the first eviction
+		first := evicted[0].TS
+		for _, k := range evicted {
+			first = min(first, k.TS)
+		}
+		done := 0
+		for _, c := range writes(ev.causedBy(d, "block_rq_complete")) {
+			if c.TS <= first {
+				done++
+			}
+		}
+		return verdict(len(reqs) > 0 && done >= len(reqs), seqs(d), "evicted %d of %d pages, after %d of the %s it started had completed within the call",
+			n, filePages(d, "fd"), done, started)
 	}},
 	// willneed-fills: WILLNEED on File added every page of it to the page cache before the
 	// first read.

@@ -341,3 +341,66 @@ func TestHeaderVariant(t *testing.T) {
 		}
 	}
 }
+
+// TestDontneedDirtyPhysics: where the device answers within the call (emulated disks), the
+// first DONTNEED on freshly written pages drops them once its own writes have completed — the
+// prediction holds, and the second DONTNEED, with nothing cached, holds evicting none; an
+// eviction before the call's writes completed contradicts it.
+func TestDontneedDirtyPhysics(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		evictAfter bool
+		want       string
+		measured   string
+	}{
+		{"evicted after its writes completed", true, event.VerdictHeld, "evicted 16 of 16 pages, after 1 of the 1 block write request it started had completed within the call"},
+		{"evicted before its writes completed", false, event.VerdictFailed, "evicted 16 of 16 pages, after 0 of the 1 block write request it started had completed within the call"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, events := readFixture(t, "fadvise-dontneed-dirty")
+			var ds []*event.Syscall
+			for _, e := range events {
+				if s, ok := e.(*event.Syscall); ok && strings.HasPrefix(s.Name, "fadvise64") {
+					if a, _ := s.Decoded.Str("advice"); a == "POSIX_FADV_DONTNEED" {
+						ds = append(ds, s)
+					}
+				}
+			}
+			if len(ds) != 2 {
+				t.Fatalf("want the variant's 2 DONTNEEDs, got %d", len(ds))
+			}
+			first, second := ds[0], ds[1]
+			// the first call's write request completes inside it; the second's evictions become
+			// the first's, before or after that completion
+			var kept []event.Event
+			var done *event.Kernel
+			for _, e := range events {
+				k, ok := e.(*event.Kernel)
+				switch {
+				case ok && k.CauseSeq == first.Seq && k.Name == "block_rq_complete":
+					continue // replaced below
+				case ok && k.CauseSeq == second.Seq && k.Name == kEvict:
+					k.CauseSeq = first.Seq
+					k.TS = first.TS + 10
+					if tc.evictAfter {
+						k.TS = first.TS + 30
+					}
+				}
+				kept = append(kept, e)
+				if s, ok := e.(*event.Syscall); ok && s == first {
+					done = &event.Kernel{Common: event.Common{TS: first.TS + 20, PID: s.PID, TID: s.TID}, Name: "block_rq_complete",
+						CauseSeq: first.Seq, Args: event.Fields{{Key: "rwbs", Val: "WS"}}}
+					kept = append(kept, done)
+				}
+			}
+			ps := judgeAll(h, kept)
+			p := find(t, ps, "dirty-kept")
+			if p.Verdict != tc.want || p.Measured != tc.measured {
+				t.Errorf("dirty-kept: %s %q, want %s %q", p.Verdict, p.Measured, tc.want, tc.measured)
+			}
+			if c := find(t, ps, "clean-evicted"); c.Verdict != event.VerdictHeld || c.Measured != "evicted 0 of the 0 pages cached (of a 16-page file)" {
+				t.Errorf("clean-evicted: %s %q, want held, evicting none of none", c.Verdict, c.Measured)
+			}
+		})
+	}
+}

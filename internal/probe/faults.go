@@ -55,7 +55,7 @@ func (s *Set) attachPerfFaults() error {
 			continue // a possible CPU that is not online
 		}
 		if err != nil {
-			return fmt.Errorf("open the page-faults perf event on CPU %d: %w", cpu, err)
+			return attachError(fmt.Sprintf("the page-faults perf event on CPU %d", cpu), err)
 		}
 		s.perfFDs = append(s.perfFDs, fd)
 		if err := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_BPF, prog); err != nil {

@@ -343,7 +343,7 @@ func attachError(what string, err error) error {
 	if errors.Is(err, os.ErrPermission) && os.Geteuid() != 0 {
 		if b, rerr := os.ReadFile("/proc/sys/kernel/perf_event_paranoid"); rerr == nil {
 			if n, cerr := strconv.Atoi(strings.TrimSpace(string(b))); cerr == nil && n >= 3 {
-				return fmt.Errorf("attach %s: kernel.perf_event_paranoid is %d here, which refuses tracepoint perf events without CAP_SYS_ADMIN whatever the other capabilities: run iotrace as root, or set it to 2 (sysctl kernel.perf_event_paranoid=2)", what, n)
+				return fmt.Errorf("attach %s: kernel.perf_event_paranoid is %d here, which refuses perf events (tracepoints, page faults) without CAP_SYS_ADMIN whatever the other capabilities: run iotrace as root, or set it to 2 (sysctl kernel.perf_event_paranoid=2)", what, n)
 			}
 		}
 	}

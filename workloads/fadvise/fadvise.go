@@ -48,8 +48,8 @@ func Workload() *workloads.Workload {
 				}},
 			{Name: "dontneed-dirty", Desc: "DONTNEED on freshly written pages, then again after fdatasync", Run: runDontneedDirty,
 				Predictions: []workloads.Prediction{
-					{ID: "dirty-kept", Says: "DONTNEED on freshly written (dirty) pages evicts none of them", Check: "dontneed-keeps-dirty", File: "dirty.dat"},
-					{ID: "clean-evicted", Says: "after fdatasync, DONTNEED evicts every page", Check: "dontneed-evicts-all", File: "dirty.dat"},
+					{ID: "dirty-kept", Says: "DONTNEED drops no dirty page: it starts their writeback and can evict only pages whose write has completed", Check: "dontneed-keeps-dirty", File: "dirty.dat"},
+					{ID: "clean-evicted", Says: "after fdatasync, DONTNEED evicts every page still cached", Check: "dontneed-evicts-all", File: "dirty.dat"},
 				}},
 		},
 	}
