@@ -30,6 +30,7 @@ import (
 // (user space writes the SQ: there is no call to name, only the ring).
 type ioThreads struct {
 	punted map[string]punt            // by req id: punted, not yet completed
+	npunts map[uint32]int             // by pid: how many of punted are its
 	byData map[string]string          // "ctx/user_data" → req, for completions without req
 	held   map[uint32][]*event.Kernel // by tid: a possible worker's events since its last completion
 	sq     map[uint32]string          // SQ threads: tid → ctx of the ring they submit for
@@ -46,7 +47,7 @@ type punt struct {
 }
 
 func newIOThreads() *ioThreads {
-	return &ioThreads{punted: map[string]punt{}, byData: map[string]string{}, held: map[uint32][]*event.Kernel{},
+	return &ioThreads{punted: map[string]punt{}, npunts: map[uint32]int{}, byData: map[string]string{}, held: map[uint32][]*event.Kernel{},
 		sq: map[uint32]string{}, worker: map[uint32]bool{}, comm: map[uint32]string{}}
 }
 
@@ -62,8 +63,11 @@ func (a *Annotator) trackIOThreads(k *event.Kernel) {
 		}
 		if len(t.punted) >= maxOutstanding {
 			clear(t.punted) // punts never seen completing: forget them all
+			clear(t.npunts)
 		}
+		t.forget(req)
 		t.punted[req] = punt{pid: k.PID, tid: k.TID, ts: k.SyscallTS, callSeq: k.CallSeq, ctx: ctx}
+		t.npunts[k.PID]++
 	case "io_uring_submit_req", "io_uring_submit_sqe":
 		if sq, _ := k.Args.Int("sq_thread"); sq != 0 && k.SyscallTS == 0 && k.UntracedCall == "" && a.tree[k.PID] {
 			t.sq[k.TID] = ctx
@@ -116,7 +120,7 @@ func (a *Annotator) ioThread(k *event.Kernel) (out []event.Event, handled bool) 
 	}
 	if ctx, ok := t.sq[k.TID]; ok {
 		if k.Name == "io_uring_complete" {
-			delete(t.punted, t.reqOf(k)) // completed in the SQ thread itself: no worker ran it
+			t.forget(t.reqOf(k)) // completed in the SQ thread itself: no worker ran it
 		}
 		k.Via, k.Outside = event.ViaSQThread, event.OutsideIOThread
 		nameRing(k, ctx)
@@ -141,7 +145,7 @@ func (a *Annotator) ioThread(k *event.Kernel) (out []event.Event, handled bool) 
 		// return to user mode): no worker in this
 		return append(a.releaseHeld(k.TID), a.standalone(k)...), true
 	}
-	delete(t.punted, req)
+	t.forget(req)
 	t.worker[k.TID] = true
 	work := append(t.held[k.TID], k)
 	delete(t.held, k.TID)
@@ -181,13 +185,16 @@ func nameRing(k *event.Kernel, ctx string) {
 }
 
 // puntsOf: requests punted by a thread of pid are still running.
-func (t *ioThreads) puntsOf(pid uint32) bool {
-	for _, p := range t.punted {
-		if p.pid == pid {
-			return true
+func (t *ioThreads) puntsOf(pid uint32) bool { return t.npunts[pid] > 0 }
+
+// forget drops a punted request (completed, or its id reused).
+func (t *ioThreads) forget(req string) {
+	if p, ok := t.punted[req]; ok {
+		delete(t.punted, req)
+		if t.npunts[p.pid]--; t.npunts[p.pid] <= 0 {
+			delete(t.npunts, p.pid)
 		}
 	}
-	return false
 }
 
 // madeCalls: tid made a syscall the trace showed (or is in one): not a helper thread.
