@@ -110,7 +110,8 @@ func TestExportPerfetto(t *testing.T) {
 			count, caused, threads := kinds(t, recording)
 			syscalls := 0
 			for _, e := range tr.Events {
-				if e.Cat == "syscall" {
+				var args struct{ Kind string }
+				if e.Cat == "io" && json.Unmarshal(e.Args, &args) == nil && args.Kind == "syscall" {
 					syscalls++
 				}
 			}

@@ -296,7 +296,7 @@ func (w *Writer) emit(t *thread, e event.Event) {
 	c := e.Base()
 	switch x := e.(type) {
 	case *event.Syscall:
-		w.slice(t, x.Name, "syscall", c, x.Dur, !x.Unfinished && x.Dur > 0, syscallArgs(x, w.arch))
+		w.slice(t, x.Name, catIO, c, x.Dur, !x.Unfinished && x.Dur > 0, syscallArgs(x, w.arch))
 		w.recent.put(c.Seq, endpoint{c.TS, c.PID, c.TID})
 		if waiting, ok := w.pending.take(c.Seq); ok {
 			for _, k := range waiting {
@@ -305,7 +305,7 @@ func (w *Writer) emit(t *thread, e event.Event) {
 		}
 	case *event.Kernel:
 		dur := kernelDur(x)
-		w.slice(t, x.Name, "kernel", c, dur, dur > 0, kernelArgs(x))
+		w.slice(t, x.Name, catIO, c, dur, dur > 0, kernelArgs(x))
 		w.pageCounter(x)
 		if x.CauseSeq != 0 {
 			here := endpoint{c.TS, c.PID, c.TID}
@@ -343,12 +343,17 @@ func (w *Writer) slice(t *thread, name, cat string, c *event.Common, dur uint64,
 	w.write(&traceEvent{Name: name, Cat: cat + ",async", Ph: "e", TS: at(end), PID: c.PID, TID: c.TID, ID: id})
 }
 
+// catIO is the category of syscall and kernel-event slices and of the flows between them:
+// Chrome DevTools binds a flow's phases only to events of the flow's own category (and its
+// pid, tid and ts), so the two kinds share one; args.kind tells them apart.
+const catIO = "io"
+
 // flow writes an arrow from a syscall to a kernel event: "s" binds to the slice enclosing its
 // start, "f" with bp=e to the slice or instant enclosing its end.
 func (w *Writer) flow(from, to endpoint) {
 	w.nextFlow++
-	w.write(&traceEvent{Name: "caused", Cat: "cause", Ph: "s", TS: at(from.ts), PID: from.pid, TID: from.tid, ID: w.nextFlow})
-	w.write(&traceEvent{Name: "caused", Cat: "cause", Ph: "f", TS: at(to.ts), PID: to.pid, TID: to.tid, ID: w.nextFlow, BP: "e"})
+	w.write(&traceEvent{Name: "caused", Cat: catIO, Ph: "s", TS: at(from.ts), PID: from.pid, TID: from.tid, ID: w.nextFlow})
+	w.write(&traceEvent{Name: "caused", Cat: catIO, Ph: "f", TS: at(to.ts), PID: to.pid, TID: to.tid, ID: w.nextFlow, BP: "e"})
 }
 
 func (w *Writer) lost(l *event.Lost) {
@@ -500,6 +505,7 @@ func syscallArgs(s *event.Syscall, arch string) event.Fields {
 		raw[i] = event.Field{Key: a.Name, Val: a.Value}
 	}
 	f := event.Fields{
+		{Key: "kind", Val: "syscall"},
 		{Key: "call", Val: callfmt.Call(s, arch) + " = " + callfmt.Result(s, arch)},
 		{Key: "seq", Val: s.Seq},
 		{Key: "ret", Val: s.Ret},
@@ -515,7 +521,7 @@ func syscallArgs(s *event.Syscall, arch string) event.Fields {
 }
 
 func kernelArgs(k *event.Kernel) event.Fields {
-	f := event.Fields{{Key: "seq", Val: k.Seq}}
+	f := event.Fields{{Key: "kind", Val: "kernel"}, {Key: "seq", Val: k.Seq}}
 	if k.CauseSeq != 0 {
 		f = append(f, event.Field{Key: "cause_seq", Val: k.CauseSeq})
 	}

@@ -239,7 +239,7 @@ func TestSyscallArgs(t *testing.T) {
 		if e.Name != "read" {
 			continue
 		}
-		want := `{"call":"read(3, 0x1000, 16) = -1 EAGAIN (Resource temporarily unavailable)","seq":7,"ret":-11,"errno":"EAGAIN","args":{"fd":3,"buf":4096,"count":16},"notes":["nothing to read"]}`
+		want := `{"kind":"syscall","call":"read(3, 0x1000, 16) = -1 EAGAIN (Resource temporarily unavailable)","seq":7,"ret":-11,"errno":"EAGAIN","args":{"fd":3,"buf":4096,"count":16},"notes":["nothing to read"]}`
 		if string(e.Args) != want {
 			t.Errorf("args = %s\nwant   %s", e.Args, want)
 		}

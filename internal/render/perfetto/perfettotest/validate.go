@@ -35,7 +35,10 @@ type Trace struct {
 type track struct{ pid, tid uint32 }
 
 // span is a slice or instant on a thread track, for binding flows.
-type span struct{ start, end float64 }
+type span struct {
+	start, end float64
+	cat        string
+}
 
 // Validate parses data and checks what Perfetto and chrome://tracing rely on:
 //   - the JSON parses, as {"traceEvents":[…]} or a bare array, every event with a known ph
@@ -44,7 +47,8 @@ type span struct{ start, end float64 }
 //     and complete slices nest (no partial overlap);
 //   - every async "b" has one "e" with the same cat and id, not before it;
 //   - every flow "s" has one "f" with the same cat, name and id, and each binds to a slice or
-//     instant of its thread that encloses its time;
+//     instant of its thread that encloses its time (Perfetto) and, as Chrome DevTools' trace
+//     engine binds them, to one of the same category that starts at its very time;
 //   - counters have numeric values and never go back in time per track;
 //   - every thread with events is named by a thread_name metadata event.
 //
@@ -72,9 +76,10 @@ func Validate(data []byte) (*Trace, error) {
 	spans := map[track][]span{}       // for flow binding
 	asyncOpen := map[string]float64{} // cat/id -> start
 	type flowEnd struct {
-		i  int
-		ts float64
-		tr track
+		i   int
+		ts  float64
+		tr  track
+		cat string
 	}
 	flowStart := map[string]flowEnd{}
 	flowFinish := map[string]flowEnd{}
@@ -122,12 +127,12 @@ func Validate(data []byte) (*Trace, error) {
 				fail(i, "slice %q [%.3f, %.3f] overlaps the enclosing slice ending %.3f without nesting", e.Name, ts, end, ends[len(ends)-1])
 			}
 			xends[k] = append(xends[k], end)
-			spans[k] = append(spans[k], span{ts, end})
+			spans[k] = append(spans[k], span{ts, end, e.Cat})
 			tr.Slices++
 		case "B":
 			onThread()
 			stacks[k] = append(stacks[k], e.Name)
-			spans[k] = append(spans[k], span{ts, -1}) // end filled by E
+			spans[k] = append(spans[k], span{ts, -1, e.Cat}) // end filled by E
 		case "E":
 			onThread()
 			st := stacks[k]
@@ -151,7 +156,7 @@ func Validate(data []byte) (*Trace, error) {
 				continue
 			}
 			onThread()
-			spans[k] = append(spans[k], span{ts, ts})
+			spans[k] = append(spans[k], span{ts, ts, e.Cat})
 			tr.Instants++
 		case "b", "e":
 			key := e.Cat + "/" + string(e.ID)
@@ -188,7 +193,7 @@ func Validate(data []byte) (*Trace, error) {
 			if _, dup := m[key]; dup {
 				fail(i, "flow %s %q id %s appears twice", e.Ph, e.Name, e.ID)
 			}
-			m[key] = flowEnd{i, ts, k}
+			m[key] = flowEnd{i, ts, k, e.Cat}
 		case "C":
 			var vals map[string]any
 			if err := json.Unmarshal(e.Args, &vals); err != nil || len(vals) == 0 {
@@ -227,6 +232,15 @@ func Validate(data []byte) (*Trace, error) {
 		}
 		return false
 	}
+	// DevTools binds a flow phase to the event of its category, pid, tid and ts
+	startsThere := func(f flowEnd) bool {
+		for _, s := range spans[f.tr] {
+			if s.start == f.ts && s.cat == f.cat {
+				return true
+			}
+		}
+		return false
+	}
 	for key, s := range flowStart {
 		f, ok := flowFinish[key]
 		if !ok {
@@ -241,6 +255,11 @@ func Validate(data []byte) (*Trace, error) {
 		}
 		if !encloses(f.tr, f.ts) {
 			errs = append(errs, fmt.Errorf("event %d: flow %s ends where thread %d/%d has no slice", f.i, key, f.tr.pid, f.tr.tid))
+		}
+		for _, end := range []flowEnd{s, f} {
+			if !startsThere(end) {
+				errs = append(errs, fmt.Errorf("event %d: flow %s does not bind in DevTools: no slice of category %q starts at %.3f on thread %d/%d", end.i, key, end.cat, end.ts, end.tr.pid, end.tr.tid))
+			}
 		}
 		tr.Flows++
 	}

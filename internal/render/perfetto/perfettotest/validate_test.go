@@ -14,13 +14,16 @@ func TestValidate(t *testing.T) {
 		want         string // a substring of the error; "" for a valid trace
 	}{
 		{"valid", `
-{"ph":"X","name":"read","ts":1.000,"dur":5,"pid":1,"tid":1},
-{"ph":"i","name":"fault","ts":2.000,"pid":1,"tid":1,"s":"t"},
+{"ph":"X","name":"read","cat":"c","ts":1.000,"dur":5,"pid":1,"tid":1},
+{"ph":"i","name":"fault","cat":"c","ts":2.000,"pid":1,"tid":1,"s":"t"},
 {"ph":"B","name":"outer","ts":10,"pid":1,"tid":1},{"ph":"E","ts":12,"pid":1,"tid":1},
 {"ph":"b","name":"rq","cat":"k","id":1,"ts":3,"pid":1,"tid":2},{"ph":"e","name":"rq","cat":"k","id":1,"ts":9,"pid":1,"tid":2},
 {"ph":"s","name":"caused","cat":"c","id":1,"ts":1,"pid":1,"tid":1},{"ph":"f","name":"caused","cat":"c","id":1,"ts":2,"pid":1,"tid":1,"bp":"e"},
 {"ph":"C","name":"pages","ts":4,"pid":1,"tid":1,"args":{"pages":3}},
 {"ph":"i","name":"lost","ts":0.5,"s":"g"}`, ""},
+		{"flow DevTools cannot bind", `{"ph":"X","name":"read","cat":"syscall","ts":1,"dur":5,"pid":1,"tid":1},{"ph":"i","name":"fault","cat":"kernel","ts":2,"pid":1,"tid":1,"s":"t"},
+{"ph":"s","name":"caused","cat":"cause","id":1,"ts":1,"pid":1,"tid":1},{"ph":"f","name":"caused","cat":"cause","id":1,"ts":2,"pid":1,"tid":1,"bp":"e"}`,
+			`flow cause/caused/1 does not bind in DevTools: no slice of category "cause" starts at 1.000`},
 		{"back in time", `{"ph":"X","name":"a","ts":5,"dur":1,"pid":1,"tid":1},{"ph":"X","name":"b","ts":4,"dur":1,"pid":1,"tid":1}`,
 			`"b" at 4.000 goes back in time on thread 1/1`},
 		{"partial overlap", `{"ph":"X","name":"a","ts":1,"dur":5,"pid":1,"tid":1},{"ph":"X","name":"b","ts":3,"dur":5,"pid":1,"tid":1}`,
@@ -64,8 +67,8 @@ func TestValidate(t *testing.T) {
 
 func TestValidateCounts(t *testing.T) {
 	tr, err := Validate([]byte(`[` + names + `
-{"ph":"X","name":"read","ts":1,"dur":5,"pid":1,"tid":1},
-{"ph":"i","name":"fault","ts":2,"pid":1,"tid":1,"s":"t"},
+{"ph":"X","name":"read","cat":"c","ts":1,"dur":5,"pid":1,"tid":1},
+{"ph":"i","name":"fault","cat":"c","ts":2,"pid":1,"tid":1,"s":"t"},
 {"ph":"b","name":"rq","cat":"k","id":"0x1","ts":3,"pid":1,"tid":2},{"ph":"e","name":"rq","cat":"k","id":"0x1","ts":9,"pid":1,"tid":2},
 {"ph":"s","name":"c","cat":"c","id":1,"ts":1,"pid":1,"tid":1},{"ph":"f","name":"c","cat":"c","id":1,"ts":2,"pid":1,"tid":1,"bp":"e"},
 {"ph":"C","name":"pages","ts":4,"pid":1,"tid":1,"args":{"pages":3}}]`))
