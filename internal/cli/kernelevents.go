@@ -16,6 +16,9 @@ func parseKernelEvents(list string) (map[string]bool, error) {
 		for _, n := range probe.KernelEventNames() {
 			sel[n] = true
 		}
+		// glibc's POSIX AIO uprobes cost every process mapping libc a breakpoint: by default only
+		// for a command that calls those functions (session decides)
+		sel[probe.LibcAuto] = true
 		return sel, nil
 	case "none":
 		return sel, nil

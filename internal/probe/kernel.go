@@ -81,6 +81,16 @@ func KernelEventNames() []string {
 	return names
 }
 
+// KernelEventByName finds a kernel event by its primary name.
+func KernelEventByName(name string) (KernelEvent, bool) {
+	for _, k := range KernelEvents {
+		if k.Name() == name {
+			return k, true
+		}
+	}
+	return KernelEvent{}, false
+}
+
 // KernelFormat is how the decoder reads one attached kernel event.
 type KernelFormat struct {
 	Name   string
@@ -118,6 +128,9 @@ func (s *Set) attachKernelEvents(selected map[string]bool) error {
 	for _, k := range KernelEvents {
 		if !selected[k.Name()] {
 			continue
+		}
+		if k.Group == "libc" && selected[LibcAuto] {
+			continue // the caller did not keep them (LibcAuto)
 		}
 		if k.Group == "libc" {
 			if err := s.attachLibc(k); err != nil {

@@ -101,6 +101,26 @@ const (
 	recorderNice = -10
 )
 
+// keepLibc settles probe.LibcAuto: the libc uprobes stay selected when the program calls POSIX
+// AIO, and are dropped otherwise (the header then does not list them among the traced events).
+func keepLibc(sel map[string]bool, exe string) map[string]bool {
+	if !sel[probe.LibcAuto] {
+		return sel
+	}
+	out := make(map[string]bool, len(sel))
+	keep := probe.UsesPOSIXAIO(exe)
+	for name, on := range sel {
+		if name == probe.LibcAuto {
+			continue
+		}
+		if k, ok := probe.KernelEventByName(name); ok && k.Group == "libc" && !keep {
+			continue
+		}
+		out[name] = on
+	}
+	return out
+}
+
 // Run traces one target and returns its exit status (0 for an attached process that is detached).
 func Run(opts Options) (int, error) {
 	// The ring and the writer's blocks are outside Go's heap; the heap stays small whatever the
@@ -143,6 +163,7 @@ func Run(opts Options) (int, error) {
 	} else {
 		cfg.Executables = []string{fmt.Sprintf("/proc/%d/exe", attached.PID)}
 	}
+	cfg.KernelEvents = keepLibc(cfg.KernelEvents, cfg.Executables[0])
 	set, err := probe.Load(cfg)
 	if err != nil {
 		abort()
