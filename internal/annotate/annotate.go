@@ -132,7 +132,9 @@ func (a *Annotator) syscall(s *event.Syscall) {
 	// Name descriptors as they were when the call was made, before the call changes the table.
 	if spec != nil {
 		for i, arg := range s.Args {
-			if t := spec.ArgType(i); t == syscalls.FD || (t == syscalls.DirFD && int32(arg.Value) != -100) {
+			if t := spec.ArgType(i); t == syscalls.DirFD && int32(arg.Value) == -100 && p.cwd != "" {
+				s.Decoded = setField(s.Decoded, arg.Name+"_cwd", p.cwd) // AT_FDCWD<cwd>, as strace -y
+			} else if t == syscalls.FD || t == syscalls.DirFD && int32(arg.Value) != -100 {
 				if d, ok := p.fds[int64(int32(arg.Value))]; ok {
 					s.Decoded = setField(s.Decoded, arg.Name, d.f.path)
 					s.Decoded = setField(s.Decoded, arg.Name+"_file", int64(d.f.id))
@@ -295,6 +297,10 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 	case "chdir":
 		if name, ok := s.Decoded.Str("filename"); ok {
 			p.cwd = a.resolve(p, s, name)
+		}
+	case "fchdir":
+		if d, ok := p.fds[arg("fd")]; ok && path.IsAbs(d.f.path) {
+			p.cwd = d.f.path
 		}
 	}
 }

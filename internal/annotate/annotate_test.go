@@ -172,7 +172,7 @@ func strip(events []event.Event) []event.Event {
 			s.Seq, s.Notes = 0, nil
 			s.Decoded = nil
 			for _, kv := range x.Decoded {
-				if kv.Key == "ret" || strings.HasSuffix(kv.Key, "_file") {
+				if kv.Key == "ret" || strings.HasSuffix(kv.Key, "_file") || strings.HasSuffix(kv.Key, "_cwd") {
 					continue
 				}
 				if _, named := x.Decoded.Get(kv.Key + "_file"); named {

@@ -24,7 +24,7 @@ func Call(s *event.Syscall, arch string) string {
 	first := true
 	for i, a := range s.Args {
 		t := spec.ArgType(i)
-		if t == syscalls.Omit {
+		if t == syscalls.Omit || openMode(s, a) {
 			continue
 		}
 		if !first {
@@ -39,6 +39,17 @@ func Call(s *event.Syscall, arch string) string {
 	}
 	b.WriteByte(')')
 	return b.String()
+}
+
+// openMode: a of open/openat is the mode, which the kernel reads only with O_CREAT or
+// O_TMPFILE (strace leaves it out otherwise). The flags share their values on both arches.
+func openMode(s *event.Syscall, a event.Arg) bool {
+	if a.Name != "mode" || s.Name != "open" && s.Name != "openat" {
+		return false
+	}
+	const oCreat, oTmpfile = 0o100, 0o20000000
+	flags, ok := s.Arg("flags")
+	return ok && flags&(oCreat|oTmpfile) == 0
 }
 
 // Result formats the outcome: "38", "-1 EAGAIN", "3</tmp/x>", "0x7f…" for addresses, "?" for a
@@ -92,6 +103,9 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 	case syscalls.FD, syscalls.DirFD:
 		if s, isStr := v.(string); ok && isStr && s == "AT_FDCWD" {
 			b.WriteString(s)
+			if cwd, ok := dec.Str(a.Name + "_cwd"); ok {
+				b.WriteString("<" + cwd + ">") // strace -y: the directory it stands for
+			}
 			return
 		}
 		b.WriteString(strconv.FormatInt(int64(int32(a.Value)), 10))

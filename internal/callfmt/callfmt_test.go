@@ -127,12 +127,17 @@ var tests = []struct {
 	{
 		"openat", dec(call("openat", 3, atFDCWD, ptrA, 0x80000, 0),
 			"dfd", "AT_FDCWD", "filename", "/tmp/x", "flags", "O_RDONLY|O_CLOEXEC", "mode", "000", "ret", "/tmp/x"),
-		`openat(AT_FDCWD, "/tmp/x", O_RDONLY|O_CLOEXEC, 000) = 3</tmp/x>`,
+		`openat(AT_FDCWD, "/tmp/x", O_RDONLY|O_CLOEXEC) = 3</tmp/x>`, // no mode without O_CREAT, as strace
+	},
+	{
+		"openat in the cwd, creating", dec(call("openat", 3, atFDCWD, ptrA, 0o1101, 0o600),
+			"dfd", "AT_FDCWD", "dfd_cwd", "/home/me", "filename", "x", "flags", "O_WRONLY|O_CREAT|O_TRUNC", "mode", "0600", "ret", "/home/me/x"),
+		`openat(AT_FDCWD</home/me>, "x", O_WRONLY|O_CREAT|O_TRUNC, 0600) = 3</home/me/x>`,
 	},
 	{
 		"failed openat", dec(call("openat", -2, atFDCWD, ptrA, 0, 0),
 			"dfd", "AT_FDCWD", "filename", "/nonexistent", "flags", "O_RDONLY", "mode", "000"),
-		`openat(AT_FDCWD, "/nonexistent", O_RDONLY, 000) = -1 ENOENT (No such file or directory)`,
+		`openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT (No such file or directory)`,
 	},
 	{
 		"openat in a directory, quoted name", dec(call("openat", 4, 5, ptrA, 0x241, 0o644),
