@@ -24,7 +24,7 @@ func Call(s *event.Syscall, arch string) string {
 	first := true
 	for i, a := range s.Args {
 		t := spec.ArgType(i)
-		if t == syscalls.Omit || openMode(s, a) {
+		if _, none := s.Decoded.Get(a.Name + "_none"); t == syscalls.Omit || none || openMode(s, a) {
 			continue
 		}
 		if !first {
@@ -68,7 +68,41 @@ func Result(s *event.Syscall, arch string) string {
 	if p, ok := s.Decoded.Str("ret"); ok {
 		return r + "<" + p + ">"
 	}
+	if f, ok := s.Decoded.Str("ret_flags"); ok {
+		if s.Ret != 0 {
+			r = hex(uint64(s.Ret))
+		}
+		return r + " (flags " + f + ")" // fcntl F_GETFL, F_GETFD
+	}
+	if s.Ret > 0 {
+		if v, ok := s.Decoded.Get("ufds"); ok && (s.Name == "poll" || s.Name == "ppoll") {
+			return r + " (" + pollResult(v) + ")"
+		}
+	}
 	return r
+}
+
+// pollResult lists the descriptors poll found ready, as strace does: [{fd=3, revents=POLLIN}].
+func pollResult(v any) string {
+	var b strings.Builder
+	list, _ := v.([]any)
+	b.WriteByte('[')
+	n := 0
+	for _, e := range list {
+		f, _ := e.(event.Fields)
+		rev, _ := f.Str("revents")
+		if rev == "" || rev == "0" {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		n++
+		fd, _ := f.Int("fd")
+		b.WriteString("{fd=" + strconv.FormatInt(fd, 10) + ", revents=" + rev + "}")
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // restartText are the kernel's internal restart codes, which a signal handler's return turns
@@ -170,6 +204,24 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 		writeList(b, v, func(e any) { writeQuoted(b, e, false) })
 	case syscalls.SockAddr:
 		writeSockAddr(b, v)
+	case syscalls.AIOContext:
+		b.WriteByte('[') // io_setup writes the context through the pointer: strace shows [0x7f…]
+		writeValue(b, v)
+		b.WriteByte(']')
+	case syscalls.EpollEvent:
+		writeEpollEvent(b, v)
+	case syscalls.EpollEvents:
+		writeList(b, v, func(e any) { writeEpollEvent(b, e) })
+		writeMore(b, dec, a.Name)
+	case syscalls.PollFDs:
+		// revents are the call's result (strace prints them after "=")
+		writeList(b, v, func(e any) {
+			f, _ := e.(event.Fields)
+			fd, _ := f.Int("fd")
+			ev, _ := f.Str("events")
+			b.WriteString("{fd=" + strconv.FormatInt(fd, 10) + ", events=" + ev + "}")
+		})
+		writeMore(b, dec, a.Name)
 	default:
 		writeValue(b, v)
 		writeMore(b, dec, a.Name)
@@ -267,13 +319,44 @@ func writeSockAddr(b *strings.Builder, v any) {
 	fam, _ := f.Str("family")
 	b.WriteString("{sa_family=" + fam)
 	if p, ok := f.Int("port"); ok {
-		b.WriteString(", sin_port=htons(" + strconv.FormatInt(p, 10) + ")")
+		port := ", sin_port=htons("
+		if fam == "AF_INET6" {
+			port = ", sin6_port=htons("
+		}
+		b.WriteString(port + strconv.FormatInt(p, 10) + ")")
 	}
 	if a, ok := f.Str("addr"); ok {
-		b.WriteString(", addr=\"" + a + "\"")
+		if fam == "AF_INET6" {
+			b.WriteString(", inet_pton(AF_INET6, \"" + a + "\", &sin6_addr)")
+		} else {
+			b.WriteString(", sin_addr=inet_addr(\"" + a + "\")")
+		}
 	}
 	if p, ok := f.Str("path"); ok {
 		b.WriteString(", sun_path=\"" + p + "\"")
+	}
+	b.WriteByte('}')
+}
+
+// writeEpollEvent prints a struct epoll_event as strace does: {events=EPOLLIN, data={u32=3,
+// u64=3}} (data is a union).
+func writeEpollEvent(b *strings.Builder, v any) {
+	f, ok := v.(event.Fields)
+	if !ok {
+		writeValue(b, v)
+		return
+	}
+	ev, _ := f.Str("events")
+	b.WriteString("{events=" + ev)
+	if d, ok := f.Get("data"); ok {
+		var u uint64
+		switch x := d.(type) {
+		case uint64:
+			u = x
+		case int64:
+			u = uint64(x)
+		}
+		b.WriteString(", data={u32=" + strconv.FormatUint(u&0xffffffff, 10) + ", u64=" + strconv.FormatUint(u, 10) + "}")
 	}
 	b.WriteByte('}')
 }

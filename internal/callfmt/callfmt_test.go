@@ -174,12 +174,12 @@ var tests = []struct {
 		"epoll_ctl", dec(call("epoll_ctl", 0, 5, 1, 3, ptrA),
 			"epfd", "anon_inode:[eventpoll]", "op", "EPOLL_CTL_ADD", "fd", "socket:[1234]",
 			"event", fields("events", "EPOLLIN|EPOLLET", "data", uint64(3))),
-		`epoll_ctl(5<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 3<socket:[1234]>, {events=EPOLLIN|EPOLLET, data=3}) = 0`,
+		`epoll_ctl(5<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 3<socket:[1234]>, {events=EPOLLIN|EPOLLET, data={u32=3, u64=3}}) = 0`,
 	},
 	{
 		"epoll_pwait", dec(call("epoll_pwait", 2, 5, ptrA, 16, minus1, 0, 8),
 			"events", []any{fields("events", "EPOLLIN", "data", uint64(3)), fields("events", "EPOLLOUT|EPOLLHUP", "data", uint64(4))}),
-		`epoll_pwait(5, [{events=EPOLLIN, data=3}, {events=EPOLLOUT|EPOLLHUP, data=4}], 16, -1, NULL, 8) = 2`,
+		`epoll_pwait(5, [{events=EPOLLIN, data={u32=3, u64=3}}, {events=EPOLLOUT|EPOLLHUP, data={u32=4, u64=4}}], 16, -1, NULL, 8) = 2`,
 	},
 	{
 		"epoll_pwait timed out", dec(call("epoll_pwait", 0, 5, ptrA, 16, 100, 0, 8), "events", []any{}),
@@ -192,7 +192,7 @@ var tests = []struct {
 	{
 		"refused connect", dec(call("connect", -111, 3, ptrA, 16),
 			"uservaddr", fields("family", "AF_INET", "addr", "127.0.0.1", "port", int64(8080))),
-		`connect(3, {sa_family=AF_INET, sin_port=htons(8080), addr="127.0.0.1"}, 16) = -1 ECONNREFUSED (Connection refused)`,
+		`connect(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = -1 ECONNREFUSED (Connection refused)`,
 	},
 	{
 		"connect AF_UNIX", dec(call("connect", 0, 3, ptrA, 12), "uservaddr", fields("family", "AF_UNIX", "path", "/tmp/sock")),
@@ -201,6 +201,34 @@ var tests = []struct {
 	{
 		"accept4 with NULL address", dec(call("accept4", 5, 3, 0, 0, 0x80000), "flags", "SOCK_CLOEXEC"),
 		`accept4(3, NULL, NULL, SOCK_CLOEXEC) = 5`,
+	},
+	{
+		"epoll_ctl with a pointer in data", dec(call("epoll_ctl", 0, 5, 1, 3, ptrA),
+			"op", "EPOLL_CTL_ADD", "event", fields("events", "EPOLLIN", "data", uint64(0x7f0012345678))),
+		`epoll_ctl(5, EPOLL_CTL_ADD, 3, {events=EPOLLIN, data={u32=305419896, u64=139638282147448}}) = 0`,
+	},
+	{
+		"connect AF_INET6", dec(call("connect", 0, 3, ptrA, 28),
+			"uservaddr", fields("family", "AF_INET6", "addr", "::1", "port", int64(443))),
+		`connect(3, {sa_family=AF_INET6, sin6_port=htons(443), inet_pton(AF_INET6, "::1", &sin6_addr)}, 28) = 0`,
+	},
+	{
+		"fcntl F_GETFL", dec(call("fcntl", 0x8002, 3, 3, 0), "cmd", "F_GETFL", "arg_none", true, "ret_flags", "O_RDWR|O_LARGEFILE"),
+		`fcntl(3, F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE)`,
+	},
+	{
+		"fcntl F_GETFL of a read-only fd", dec(call("fcntl", 0, 3, 3, 0), "cmd", "F_GETFL", "arg_none", true, "ret_flags", "O_RDONLY"),
+		`fcntl(3, F_GETFL) = 0 (flags O_RDONLY)`,
+	},
+	{
+		"fcntl F_GETFD", dec(call("fcntl", 1, 3, 1, 0), "cmd", "F_GETFD", "arg_none", true, "ret_flags", "FD_CLOEXEC"),
+		`fcntl(3, F_GETFD) = 0x1 (flags FD_CLOEXEC)`,
+	},
+	{
+		"poll", dec(call("poll", 1, ptrA, 2, 0), "ufds", []any{
+			fields("fd", int64(3), "events", "POLLIN", "revents", "POLLIN|POLLHUP"),
+			fields("fd", int64(4), "events", "POLLOUT", "revents", "0")}),
+		`poll([{fd=3, events=POLLIN}, {fd=4, events=POLLOUT}], 2, 0) = 1 ([{fd=3, revents=POLLIN|POLLHUP}])`,
 	},
 	{
 		"pipe2", dec(call("pipe2", 0, ptrA, 0x80000), "fildes", []any{int64(3), int64(4)}, "flags", "O_CLOEXEC"),
@@ -216,7 +244,7 @@ var tests = []struct {
 	},
 	{
 		"io_setup", dec(call("io_setup", 0, 128, ptrA), "ctxp", "0x7f00aa000000"),
-		`io_setup(128, 0x7f00aa000000) = 0`,
+		`io_setup(128, [0x7f00aa000000]) = 0`,
 	},
 	{
 		"io_submit", dec(call("io_submit", 1, ctx, 1, ptrA), "iocbpp", []any{fields(

@@ -23,6 +23,10 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 		if val, ok := d.scalar(t, v, s); ok {
 			out = append(out, event.Field{Key: name, Val: val})
 			continue
+		} else if t == syscalls.FcntlArg {
+			// a command that takes no argument: strace leaves it out
+			out = append(out, event.Field{Key: name + "_none", Val: true})
+			continue
 		}
 		if c, slot := captureFor(spec, i, caps); c != nil {
 			if val := d.captured(t, spec.Captures[slot], c, s); val != nil {
@@ -35,6 +39,9 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 				}
 			}
 		}
+	}
+	if f, ok := d.fcntlResult(s); ok {
+		out = append(out, event.Field{Key: "ret_flags", Val: f})
 	}
 	for slot, cs := range spec.Captures {
 		if cs.Kind != syscalls.CapFDInfo || caps[slot] == nil || len(caps[slot]) < capHdrSize+fdinfoSize {
@@ -54,6 +61,24 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 }
 
 var fdinfoSize = int(unsafe.Sizeof(bpf.IotraceIotFdinfo{}))
+
+// fcntlResult names the flags F_GETFL and F_GETFD return, which strace prints beside the
+// number: "0x8002 (flags O_RDWR|O_LARGEFILE)".
+func (d *Decoder) fcntlResult(s *event.Syscall) (string, bool) {
+	if s.Name != "fcntl" || s.Ret < 0 || s.Unfinished {
+		return "", false
+	}
+	cmd, _ := s.Arg("cmd")
+	switch uint32(cmd) {
+	case 3: // F_GETFL
+		return OpenFlags(d.arch, uint64(s.Ret)), true
+	case 1: // F_GETFD
+		if s.Ret != 0 {
+			return FdFlags(uint64(s.Ret)), true
+		}
+	}
+	return "", false
+}
 
 // uncaptured counts the elements of an array argument past those the BPF side copied (it takes
 // at most 16 iovecs or iocbs, and 768 bytes of an array), so a list is never silently cut.
@@ -127,6 +152,10 @@ func (d *Decoder) scalar(t syscalls.ArgType, v uint64, s *event.Syscall) (any, b
 		return RWFFlags(v), true
 	case syscalls.SockFamily:
 		return SockFamily(v), true
+	case syscalls.SockProto:
+		if fam, ok := s.Arg("family"); ok && (fam == 2 || fam == 10) { // AF_INET, AF_INET6
+			return IPProto(v), true
+		}
 	case syscalls.SockType:
 		return SockType(v), true
 	case syscalls.SockFlags:

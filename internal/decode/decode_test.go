@@ -1154,3 +1154,35 @@ func FuzzDecode(f *testing.F) {
 }
 
 func fmtAny(v any) string { return fmt.Sprint(v) }
+
+// fcntl's commands without an argument leave it out, and F_GETFL/F_GETFD name the flags they
+// return; socket's protocol is named for the internet families only.
+func TestFcntlAndSocketDecoding(t *testing.T) {
+	tab := table(t, "amd64")
+	dec := func(nr int, ret int64, args ...uint64) *event.Syscall {
+		return asSyscall(t, decodeAll(t, New(tab), syscallRec(7, nr, ret, args))[0])
+	}
+	getfl := dec(72, 0x8002, 3, 3, 0) // fcntl(3, F_GETFL)
+	if _, none := getfl.Decoded.Get("arg_none"); !none {
+		t.Errorf("F_GETFL: the absent argument is not marked: %v", getfl.Decoded)
+	}
+	if f, _ := getfl.Decoded.Str("ret_flags"); f != "O_RDWR|O_LARGEFILE" {
+		t.Errorf("F_GETFL = 0x8002: ret_flags %q, want O_RDWR|O_LARGEFILE", f)
+	}
+	has := func(s *event.Syscall, key string) bool { _, ok := s.Decoded.Get(key); return ok }
+	if setfl := dec(72, 0, 3, 4, 0x800); has(setfl, "arg_none") || has(setfl, "ret_flags") {
+		t.Errorf("F_SETFL takes an argument and returns no flags: %v", setfl.Decoded)
+	}
+	if getfd := dec(72, 0, 3, 1, 0); has(getfd, "ret_flags") {
+		t.Errorf("F_GETFD = 0 names flags: %v", getfd.Decoded)
+	}
+	for _, tt := range []struct {
+		family, proto uint64
+		want          any
+	}{{2, 0, "IPPROTO_IP"}, {10, 6, "IPPROTO_TCP"}, {2, 17, "IPPROTO_UDP"}, {1, 0, nil}} {
+		s := dec(41, 3, tt.family, 1, tt.proto) // socket
+		if got, _ := s.Decoded.Get("protocol"); got != tt.want {
+			t.Errorf("socket(%d, _, %d): protocol %v, want %v", tt.family, tt.proto, got, tt.want)
+		}
+	}
+}

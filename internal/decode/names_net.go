@@ -19,6 +19,17 @@ const (
 	afNetlink = 16
 )
 
+var ipProtos = []sym{
+	{0, "IPPROTO_IP"}, {1, "IPPROTO_ICMP"}, {2, "IPPROTO_IGMP"}, {6, "IPPROTO_TCP"}, {17, "IPPROTO_UDP"},
+	{41, "IPPROTO_IPV6"}, {58, "IPPROTO_ICMPV6"}, {132, "IPPROTO_SCTP"}, {136, "IPPROTO_UDPLITE"},
+	{255, "IPPROTO_RAW"}, {262, "IPPROTO_MPTCP"},
+}
+
+// IPProto names an internet protocol number (socket's third argument for AF_INET/AF_INET6).
+func IPProto(v uint64) string {
+	return nameEnum(uint64(uint32(v)), ipProtos)
+}
+
 // SockFamily names an address family.
 func SockFamily(v uint64) string {
 	return nameIndexed(uint64(uint32(v)), sockFamilies)

@@ -36,6 +36,7 @@ const (
 	RWFFlags                       // RWF_* (preadv2/pwritev2)
 	SockFamily                     // AF_*
 	SockType                       // SOCK_* with SOCK_NONBLOCK|SOCK_CLOEXEC
+	SockProto                      // IPPROTO_* for AF_INET and AF_INET6 (the first argument), else a number
 	SockAddr                       // struct sockaddr behind a pointer
 	SockFlags                      // accept4 flags
 	IOCBs                          // struct iocb *[] (io_submit)

@@ -115,7 +115,7 @@ var specs = map[string]Spec{
 	"renameat":   {Args: argTypes{0: DirFD, 1: Path, 2: DirFD, 3: Path}, Captures: []Capture{pathAt(1), pathAt(3)}},
 	"renameat2":  {Args: argTypes{0: DirFD, 1: Path, 2: DirFD, 3: Path, 4: Hex}, Captures: []Capture{pathAt(1), pathAt(3)}},
 
-	"socket":      {Args: argTypes{0: SockFamily, 1: SockType, 2: Int}},
+	"socket":      {Args: argTypes{0: SockFamily, 1: SockType, 2: SockProto}},
 	"connect":     {Args: argTypes{0: FD, 1: SockAddr, 2: Uint}, Captures: []Capture{addrIn(1)}},
 	"bind":        {Args: argTypes{0: FD, 1: SockAddr, 2: Uint}, Captures: []Capture{addrIn(1)}},
 	"accept":      {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
