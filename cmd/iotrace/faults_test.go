@@ -845,10 +845,9 @@ func TestFaultSignalDuringDrain(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// the drain: tracing had begun (its header line is out: the probes are loaded), and
-			// the command has come and gone
-			waitFor(t, "iotrace to start tracing", func() bool { return strings.Contains(stderr.String(), "iotrace: tracing ") })
-			waitNoChildren(t, cmd.Process.Pid)
+			// the drain: the command has come and gone, and tracing had begun (its header line
+			// is out: the probes were loaded, not a signal during start-up)
+			waitNoChildrenAnd(t, cmd.Process.Pid, func() bool { return strings.Contains(stderr.String(), "iotrace: tracing ") })
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -895,21 +894,16 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// waitFor polls cond until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testutil.Timeout(20 * time.Second))
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 20s for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // waitNoChildren waits until process pid has no child left (the traced command has exited)
 // while pid itself runs on.
 func waitNoChildren(t *testing.T, pid int) {
+	t.Helper()
+	waitNoChildrenAnd(t, pid, func() bool { return true })
+}
+
+// waitNoChildrenAnd is waitNoChildren that also waits for cond: the children are watched from
+// the start, so a command that came and went while cond did not hold yet still counts.
+func waitNoChildrenAnd(t *testing.T, pid int, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(testutil.Timeout(20 * time.Second))
 	seen := false
@@ -922,7 +916,7 @@ func waitNoChildren(t *testing.T, pid int) {
 		}
 		if len(kids) > 0 {
 			seen = true
-		} else if seen {
+		} else if seen && cond() {
 			if !running(pid) {
 				t.Fatal("iotrace exited with its command: stdout did not hold it up")
 			}
