@@ -43,13 +43,13 @@ test-arm64: deps ## the pure-Go unit tests built for arm64 and run under qemu-aa
 		fi; \
 	done; rm -rf $$dir
 
-test-kernel-6.1: ## doctor, the tour and the BPF integration tests on Debian 12's kernel 6.1 in a QEMU guest (root; ~8 min)
+test-kernel-6.1: ## doctor, the tour and the BPF integration tests on Debian 12's kernel 6.1 in a QEMU guest (root; ~14 min)
 	GO=$(GO) .ci/vm/test-kernel.sh 6.1
 
 test-kernel-5.15 test-kernel-6.8 test-kernel-5.10 test-kernel-6.1-arm64: test-kernel-%: ## the same on Ubuntu 22.04's 5.15, Ubuntu 24.04's 6.8, Debian 12's arm64 6.1 (qemu-system-aarch64); on 5.10 that both refuse in one sentence
 	GO=$(GO) .ci/vm/test-kernel.sh $*
 
-test-kernels: ## the whole kernel matrix as CI runs it: every test-kernel-* leg, two at a time (root; ~35 min)
+test-kernels: ## the whole kernel matrix as CI runs it: every test-kernel-* leg, two at a time (root; ~28 min)
 	GO=$(GO) .ci/vm/matrix.sh
 
 vagrant-tour: ## bring up the Vagrant VM (vagrant/) and run the tour in it (macOS, Windows, Linux hosts)
