@@ -3,6 +3,7 @@ package workloads
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,15 +35,26 @@ func FillFile(fd int, size int64) error {
 
 // Evict makes fd's cached pages cold the only way a workload may: write them
 // back (fdatasync, so they are clean) and then drop them with
-// POSIX_FADV_DONTNEED. It touches this file only, never the system's caches.
+// POSIX_FADV_DONTNEED. It drops this file's pages only, never the system's caches
+// (a retry may write back the rest of the file's filesystem, syncfs).
 func Evict(fd int) error {
 	if err := unix.Fdatasync(fd); err != nil {
 		return fmt.Errorf("fdatasync: %w", err)
 	}
-	if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
-		return fmt.Errorf("fadvise64 DONTNEED: %w", err)
+	// A page written back can still be held by the filesystem (ext4 keeps a just-committed
+	// page's buffers until the journal lets go of them), and DONTNEED skips it: where
+	// cachestat says pages stayed, flush the filesystem's journal and ask again, a few times.
+	for try := 0; ; try++ {
+		if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
+			return fmt.Errorf("fadvise64 DONTNEED: %w", err)
+		}
+		st, ok, err := PageCache(fd)
+		if err != nil || !ok || st.Cache == 0 || try == 4 {
+			return err
+		}
+		_ = unix.Syncfs(fd)
+		time.Sleep(10 * time.Millisecond)
 	}
-	return nil
 }
 
 // PageCache reports fd's page-cache state (cached, dirty and writeback page
