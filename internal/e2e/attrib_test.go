@@ -192,7 +192,8 @@ var atPreemptRe = regexp.MustCompile(`^preempted (\S+ \S+) of its \S+ \S+ in rea
 // itself around each read — its involuntary switches (ru_nivcsw) and its time waiting on the run
 // queue (schedstat). The counts bracket more than the call (a switch at the return from a call
 // comes after the call's exit, and the measuring calls have returns too): the trace may count
-// fewer, never more, and at most two fewer when the thread never slept; where it counts as
+// fewer, never more. A switch it missed inside the read would show as time on CPU the thread
+// did not have (its CPU time, measured tightly around the read); where it counts as
 // many, every wait measured was the call's, and the call's share of time preempted must match
 // schedstat's share of time waiting — shares, because the scheduler's clock may tick at another
 // rate than CLOCK_MONOTONIC (6% apart in an emulated guest). On 5.15 a switch outside the read
@@ -226,10 +227,20 @@ func TestTruthPreempt(t *testing.T) {
 		if n > nivcsw {
 			t.Errorf("read of %d bytes: %d sched_preempted events; the thread counted only %d involuntary switches around it", l.kv["count"], n, nivcsw)
 		}
-		if l.kv["nvcsw"] == 0 && n < nivcsw-2 {
-			// besides the read, the bracket holds two returns to user mode where a switch is
-			// likely (the read's, after its exit, and the first getrusage's)
-			t.Errorf("read of %d bytes: %d sched_preempted events; the thread counted %d involuntary switches around it", l.kv["count"], n, nivcsw)
+		// A preemption the trace missed inside the read would count its wait as time on CPU:
+		// the read's time on CPU by the trace would exceed the thread's own CPU time measured
+		// tightly around it (CLOCK_THREAD_CPUTIME_ID, vDSO calls only). The tolerance is the
+		// clock-rate skew of an emulated guest.
+		onCPU := int64(s.Dur) - ns
+		if float64(onCPU) > float64(run)*1.07+1e6 {
+			t.Errorf("read of %d bytes: %d ns on CPU by the trace (%d preempted); the thread ran only %d ns around it: a preemption was missed",
+				l.kv["count"], onCPU, ns, run)
+		}
+		if n < nivcsw {
+			// the others waited outside the read: at its return, after its exit, and at the
+			// measuring calls' returns, where the tracer's own reader, woken by the read's
+			// records, is likely to take the CPU (an emulated guest has one)
+			t.Logf("read of %d bytes: %d of %d involuntary switches outside the read", l.kv["count"], nivcsw-n, nivcsw)
 		}
 		got, want := float64(ns)/float64(s.Dur), float64(wait)/float64(wait+run)
 		if got > want+0.03 {
