@@ -143,31 +143,58 @@ static __noinline __u32 cap_argv(__u8 *buf, __u32 off, struct iot_cap *c, struct
 	return off;
 }
 
-/* cap_fdinfo reads which file descriptor fd names, from the task's descriptor table: the
+/* fd_file fills e with the file descriptor fd names, from the task's descriptor table: the
  * inode links kernel events (which name inodes) to descriptors, and the size is the call's. */
-static __noinline __u32 cap_fdinfo(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
+static __always_inline bool fd_file(__u64 fd, struct iot_fdinfo *e)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	__u64 fd = a->uptr;
 
 	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return off;
+		return false;
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *f = 0;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return off;
+		return false;
 	struct inode *in = BPF_CORE_READ(f, f_inode);
 	if (!in)
-		return off;
-	struct iot_fdinfo *e = (void *)(buf + MASK(off));
+		return false;
 	e->ino = BPF_CORE_READ(in, i_ino);
 	e->size = BPF_CORE_READ(in, i_size);
 	e->dev = BPF_CORE_READ(in, i_sb, s_dev);
 	e->pad = 0;
+	return true;
+}
+
+static __noinline __u32 cap_fdinfo(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
+{
+	struct iot_fdinfo *e = (void *)(buf + MASK(off));
+
+	if (!fd_file(a->uptr, e))
+		return off;
 	c->n = sizeof(*e);
 	c->len = sizeof(*e);
 	return off + sizeof(*e);
+}
+
+/* cap_fdpair reads the two descriptors a pipe or socketpair call wrote at a->uptr, and the file
+ * behind each (strace -y names them pipe:[ino], socket:[ino]). */
+static __noinline __u32 cap_fdpair(__u8 *buf, __u32 off, struct iot_cap *c, struct cap_args *a)
+{
+	__s32 *fds = (void *)(buf + MASK(off));
+
+	if (bpf_probe_read_user(fds, 2 * sizeof(__s32), (void *)a->uptr))
+		return off;
+	__s32 fd0 = fds[0], fd1 = fds[1];
+	struct iot_fdinfo *e = (void *)(buf + MASK(off + 8));
+	if (fd0 < 0 || !fd_file(fd0, e))
+		__builtin_memset(e, 0, sizeof(*e));
+	e = (void *)(buf + MASK(off + 8 + sizeof(*e)));
+	if (fd1 < 0 || !fd_file(fd1, e))
+		__builtin_memset(e, 0, sizeof(*e));
+	c->n = 8 + 2 * sizeof(*e);
+	c->len = c->n;
+	return off + 8 + 2 * sizeof(*e);
 }
 
 /* What one capture works from: the call's arguments and result, and where in the record it
@@ -279,6 +306,9 @@ __attribute__((noinline)) __u32 take_capture(struct scratch *sc, const struct io
 	case IOT_CAP_ARGV:
 		ca.uptr = uptr;
 		return cap_argv(buf, off, c, &ca);
+	case IOT_CAP_FDPAIR:
+		ca.uptr = uptr;
+		return cap_fdpair(buf, off, c, &ca);
 	}
 	return off;
 }

@@ -57,6 +57,9 @@ enum iot_cap_kind {
 	IOT_CAP_ARGV = 7,   /* strings; payload: n entries (struct iot_str + len bytes), stride apart */
 	IOT_CAP_FDINFO = 8, /* the file behind a descriptor (spec.arg, or the return value when arg > 5):
 	                     * payload: struct iot_fdinfo */
+	IOT_CAP_FDPAIR = 9, /* the int[2] of descriptors at spec.arg (pipe, socketpair) and the file
+	                     * behind each: payload: __s32[2], then two struct iot_fdinfo (ino 0:
+	                     * not found) */
 };
 
 enum iot_len_src {

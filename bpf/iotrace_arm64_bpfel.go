@@ -60,6 +60,7 @@ const (
 	IotraceIotCapKindIOT_CAP_PTRARR IotraceIotCapKind = 6
 	IotraceIotCapKindIOT_CAP_ARGV   IotraceIotCapKind = 7
 	IotraceIotCapKindIOT_CAP_FDINFO IotraceIotCapKind = 8
+	IotraceIotCapKindIOT_CAP_FDPAIR IotraceIotCapKind = 9
 )
 
 type IotraceIotCapSpec struct {

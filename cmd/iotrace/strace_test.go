@@ -284,3 +284,104 @@ func TestStraceCallPath(t *testing.T) {
 		}
 	}
 }
+
+var (
+	fdTruthRe   = regexp.MustCompile(`(?m)^truth fd=(\d+) ino=(\d+)$`)
+	textStampRe = regexp.MustCompile(`^\s*\d+\.\d+ \([+-]\d+\.\d+\) `)
+	textDurRe   = regexp.MustCompile(` <\d+\.\d+>$`)
+	inodeRe     = regexp.MustCompile(`:\[\d+\]`)
+)
+
+// Pipes and sockets are named as strace -y names them, by the inode behind each descriptor:
+// [3<pipe:[N]>, 4<pipe:[N]>], socket:[N], and a file made with creat by its path. The inodes
+// are checked against fstat in the same run, and the lines against strace's own (inodes
+// normalised: the two runs make different pipes).
+func TestFDLabelsLikeStrace(t *testing.T) {
+	testutil.RequireBPF(t)
+	requireHelper(t)
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "made")
+	filter := "trace=pipe2,socketpair,socket,creat,write"
+	res := run(t, iotrace(t, "trace", "--kernel-events", "none", "-e", filter, "--", helperBin, "fdlabels", file))
+	if res.code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", res.code, res.stderr)
+	}
+	truth := map[string]string{}
+	for _, m := range fdTruthRe.FindAllStringSubmatch(string(res.stderr), -1) {
+		truth[m[1]] = m[2]
+	}
+	if len(truth) != 6 {
+		t.Fatalf("the helper reported %d descriptors, want 6; stderr:\n%s", len(truth), res.stderr)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(res.stdout), "\n") {
+		l = textDurRe.ReplaceAllString(textStampRe.ReplaceAllString(l, ""), "")
+		for _, name := range []string{"pipe2(", "socketpair(", "socket(", "creat(", "write("} {
+			if strings.HasPrefix(l, name) && !strings.HasPrefix(l, "write(2<") { // the truth lines
+				lines = append(lines, l)
+			}
+		}
+	}
+	label := func(fd string) string {
+		switch fd {
+		case "3", "4":
+			return fd + "<pipe:[" + truth[fd] + "]>"
+		case "5", "6", "7":
+			return fd + "<socket:[" + truth[fd] + "]>"
+		}
+		return fd + "<" + file + ">"
+	}
+	want := []string{
+		"pipe2([" + label("3") + ", " + label("4") + "], O_CLOEXEC) = 0",
+		"socketpair(AF_UNIX, SOCK_STREAM, 0, [" + label("5") + ", " + label("6") + "]) = 0",
+		"socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = " + label("7"),
+		`creat("` + file + `", 0644) = ` + label("8"),
+	}
+	for _, fd := range []string{"3", "4", "5", "6", "7", "8"} {
+		switch fd {
+		case "3":
+			want = append(want, "write("+label(fd)+`, "x", 1) = -1 EBADF (Bad file descriptor)`)
+		case "7":
+			want = append(want, "write("+label(fd)+`, "x", 1) = -1 EDESTADDRREQ (Destination address required)`)
+		default:
+			want = append(want, "write("+label(fd)+`, "x", 1) = 1`)
+		}
+	}
+	if !slices.Equal(lines, want) {
+		t.Fatalf("the timeline's lines:\n%s\nwant (inodes from fstat):\n%s\nwhole output:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"), res.stdout)
+	}
+
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		if testutil.InCI() {
+			t.Fatalf("strace is required in CI (make deps installs it): %v", err)
+		}
+		t.Skipf("the lines hold; strace is not here to compare with: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "strace.out")
+	if res := run(t, exec.Command(strace, "-qq", "-y", "-o", out, "-e", filter, "--", helperBin, "fdlabels", file)); res.code != 0 {
+		t.Fatalf("strace: exit status %d; stderr:\n%s", res.code, res.stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var theirs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(l, "+++") || strings.HasPrefix(l, "write(2<") {
+			continue
+		}
+		// strace pads the result to a column
+		if i := strings.LastIndex(l, ") "); i >= 0 {
+			l = l[:i+1] + " " + strings.TrimLeft(l[i+1:], " ")
+		}
+		theirs = append(theirs, inodeRe.ReplaceAllString(l, ":[N]"))
+	}
+	var ours []string
+	for _, l := range lines {
+		ours = append(ours, inodeRe.ReplaceAllString(l, ":[N]"))
+	}
+	if !slices.Equal(ours, theirs) {
+		t.Errorf("iotrace's lines:\n%s\nstrace -y's:\n%s", strings.Join(ours, "\n"), strings.Join(theirs, "\n"))
+	}
+}

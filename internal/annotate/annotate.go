@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/syscalls"
@@ -183,7 +184,10 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 	ret := s.Ret
 	switch s.Name {
 	case "open", "creat", "openat", "openat2":
-		name, _ := s.Decoded.Str("filename")
+		name, ok := s.Decoded.Str("filename")
+		if !ok {
+			name, _ = s.Decoded.Str("pathname") // creat's argument
+		}
 		flags := argU("flags")
 		if s.Name == "creat" {
 			flags = 0
@@ -231,26 +235,21 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 			}
 		}
 	case "pipe", "pipe2":
-		if fds, ok := s.Decoded.Get("fildes"); ok {
-			if pair, ok := fds.([]any); ok && len(pair) == 2 {
-				cloexec := argU("flags")&oCloexec != 0
-				f := a.newFile("pipe")
-				for _, v := range pair {
-					n, _ := event.AsInt(v)
-					p.fds[n] = fd{f: f, cloexec: cloexec}
-				}
-			}
-		}
+		a.openPair(p, s, "fildes", "pipe", argU("flags")&oCloexec != 0)
+	case "socketpair":
+		a.openPair(p, s, "usockvec", "socket", argU("type")&oCloexec != 0)
 	case "socket":
 		label := "socket"
 		if fam, ok := s.Decoded.Str("family"); ok {
 			label = "socket:" + fam
 		}
-		a.open(p, s, ret, label, argU("type")&oCloexec != 0)
+		a.open(p, s, ret, inodeLabel(s.Decoded, "ret_ino", "socket", label), argU("type")&oCloexec != 0)
 	case "accept", "accept4":
-		a.open(p, s, ret, "socket:"+addrText(s.Decoded, "upeer_sockaddr", "accepted"), argU("flags")&oCloexec != 0)
+		label := inodeLabel(s.Decoded, "ret_ino", "socket", "socket:"+addrText(s.Decoded, "upeer_sockaddr", "accepted"))
+		a.open(p, s, ret, label, argU("flags")&oCloexec != 0)
 	case "connect", "bind":
-		if d, ok := p.fds[arg("fd")]; ok {
+		// a socket named by its inode keeps it, as strace -y does; the address is in the call
+		if d, ok := p.fds[arg("fd")]; ok && !strings.HasPrefix(d.f.path, "socket:[") {
 			if t := addrText(s.Decoded, "uservaddr", ""); t != "" && s.Name == "connect" {
 				d.f.path = "socket:" + t
 			} else if t := addrText(s.Decoded, "umyaddr", ""); t != "" {
@@ -303,6 +302,49 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 			p.cwd = d.f.path
 		}
 	}
+}
+
+// inodeLabel is strace -y's name for a pipe or socket, kind:[inode], when the BPF side read
+// the inode (key); else the fallback (a recording made before it did).
+func inodeLabel(dec event.Fields, key, kind, fallback string) string {
+	if ino, ok := dec.Int(key); ok && ino != 0 {
+		return kind + ":[" + strconv.FormatInt(ino, 10) + "]"
+	}
+	return fallback
+}
+
+// openPair models the two descriptors pipe and socketpair fill in (argument name): a pipe's
+// two ends are one inode, a socketpair's two sockets each their own. Their labels go beside the
+// numbers (name_path), as strace -y prints [3<pipe:[N]>, 4<pipe:[N]>].
+func (a *Annotator) openPair(p *proc, s *event.Syscall, name, kind string, cloexec bool) {
+	fds, _ := s.Decoded.Get(name)
+	pair, ok := fds.([]any)
+	if !ok || len(pair) != 2 {
+		return
+	}
+	inos, _ := s.Decoded.Get(name + "_ino")
+	inoList, _ := inos.([]any)
+	labels := make([]any, 2)
+	var shared *file
+	for i, v := range pair {
+		n, _ := event.AsInt(v)
+		label := kind
+		if i < len(inoList) {
+			if ino, ok := event.AsInt(inoList[i]); ok && ino != 0 {
+				label = kind + ":[" + strconv.FormatInt(ino, 10) + "]"
+			}
+		}
+		f := shared
+		if f == nil || kind != "pipe" {
+			f = a.newFile(label)
+		}
+		if kind == "pipe" {
+			shared = f
+		}
+		p.fds[n] = fd{f: f, cloexec: cloexec}
+		labels[i] = label
+	}
+	s.Decoded = setField(s.Decoded, name+"_path", labels)
 }
 
 func (a *Annotator) open(p *proc, s *event.Syscall, n int64, path string, cloexec bool) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -870,5 +871,46 @@ func TestMappingLessonCountsFileIO(t *testing.T) {
 	want := "while it was mapped, 1 read()/write() call on /f moved 4 KiB, and 8 pages (32 KiB) moved through page faults on this mapping"
 	if got := mappingLesson(m, -1, "exit"); got != want {
 		t.Errorf("a read while mapped:\n got %q\nwant %q", got, want)
+	}
+}
+
+// Pipes and sockets are named by their inodes, as strace -y names them: both ends of a pipe are
+// one open file, a socketpair's two sockets two; a bind keeps the name. A creat's descriptor is
+// named by its path.
+func TestInodeLabels(t *testing.T) {
+	a := New("amd64")
+	p := call(1, "pipe2", 0, "fildes", 0, "flags", 0)
+	p.Decoded = event.Fields{{Key: "fildes", Val: []any{int64(3), int64(4)}}, {Key: "fildes_ino", Val: []any{int64(77), int64(77)}}}
+	a.Annotate(p)
+	if got, _ := p.Decoded.Get("fildes_path"); !reflect.DeepEqual(got, []any{"pipe:[77]", "pipe:[77]"}) {
+		t.Errorf("pipe2's fildes_path = %v", got)
+	}
+	sp := call(1, "socketpair", 0, "family", 1, "type", 1, "protocol", 0, "usockvec", 0)
+	sp.Decoded = event.Fields{{Key: "usockvec", Val: []any{int64(5), int64(6)}}, {Key: "usockvec_ino", Val: []any{int64(80), int64(81)}}}
+	a.Annotate(sp)
+	sock := call(1, "socket", 7, "family", 2, "type", 1, "protocol", 0)
+	sock.Decoded = event.Fields{{Key: "family", Val: "AF_INET"}, {Key: "ret_ino", Val: int64(90)}}
+	a.Annotate(sock)
+	bind := call(1, "bind", 0, "fd", 7, "umyaddr", 0, "addrlen", 16)
+	bind.Decoded = event.Fields{{Key: "umyaddr", Val: event.Fields{{Key: "sa_family", Val: "AF_INET"}, {Key: "sin_port", Val: int64(80)}, {Key: "sin_addr", Val: "127.0.0.1"}}}}
+	a.Annotate(bind)
+	cr := call(1, "creat", 8, "pathname", "/tmp/made", "mode", 0o644)
+	a.Annotate(cr)
+
+	want := map[int]string{3: "pipe:[77]", 4: "pipe:[77]", 5: "socket:[80]", 6: "socket:[81]", 7: "socket:[90]", 8: "/tmp/made"}
+	files := map[int]int64{}
+	for fd, label := range want {
+		w := write(1, fd)
+		a.Annotate(w)
+		if got, _ := w.Decoded.Str("fd"); got != label {
+			t.Errorf("fd %d is named %q, want %q", fd, got, label)
+		}
+		files[fd], _ = w.Decoded.Int("fd_file")
+	}
+	if files[3] != files[4] {
+		t.Errorf("a pipe's two ends are files #%d and #%d, want one", files[3], files[4])
+	}
+	if files[5] == files[6] {
+		t.Errorf("a socketpair's two sockets are one file #%d", files[5])
 	}
 }

@@ -204,6 +204,20 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 		writeList(b, v, func(e any) { writeQuoted(b, e, false) })
 	case syscalls.SockAddr:
 		writeSockAddr(b, v)
+	case syscalls.PipeFDs:
+		// strace -y: [3<pipe:[N]>, 4<pipe:[N]>]
+		paths, _ := dec.Get(a.Name + "_path")
+		labels, _ := paths.([]any)
+		i := 0
+		writeList(b, v, func(e any) {
+			writeValue(b, e)
+			if i < len(labels) {
+				if l, ok := labels[i].(string); ok && l != "" {
+					b.WriteString("<" + l + ">")
+				}
+			}
+			i++
+		})
 	case syscalls.AIOContext:
 		b.WriteByte('[') // io_setup writes the context through the pointer: strace shows [0x7f…]
 		writeValue(b, v)

@@ -235,6 +235,11 @@ var tests = []struct {
 		`pipe2([3, 4], O_CLOEXEC) = 0`,
 	},
 	{
+		"pipe2 -y", dec(call("pipe2", 0, ptrA, 0x80000), "fildes", []any{int64(3), int64(4)}, "flags", "O_CLOEXEC",
+			"fildes_path", []any{"pipe:[77]", "pipe:[77]"}),
+		`pipe2([3<pipe:[77]>, 4<pipe:[77]>], O_CLOEXEC) = 0`,
+	},
+	{
 		"execve", dec(call("execve", 0, ptrA, ptrA+0x100, ptrA+0x200), "filename", "/bin/echo", "argv", []any{"echo", "hi there"}),
 		`execve("/bin/echo", ["echo", "hi there"], 0x7ffd00001200) = 0`,
 	},

@@ -44,6 +44,12 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 		out = append(out, event.Field{Key: "ret_flags", Val: f})
 	}
 	for slot, cs := range spec.Captures {
+		if cs.Kind == syscalls.CapFDPair && !s.Failed() && cs.Arg < len(names) {
+			if inos, ok := fdPairInodes(caps[slot]); ok {
+				out = append(out, event.Field{Key: names[cs.Arg] + "_ino", Val: inos})
+			}
+			continue
+		}
 		if cs.Kind != syscalls.CapFDInfo || caps[slot] == nil || len(caps[slot]) < capHdrSize+fdinfoSize {
 			continue
 		}
@@ -61,6 +67,27 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 }
 
 var fdinfoSize = int(unsafe.Sizeof(bpf.IotraceIotFdinfo{}))
+
+// fdPairInodes reads the inodes behind the two descriptors of a pipe or socketpair capture
+// (after the int[2], an iot_fdinfo each; inode 0 where the descriptor was not found).
+func fdPairInodes(c []byte) ([]any, bool) {
+	if len(c) < capHdrSize+8+2*fdinfoSize {
+		return nil, false
+	}
+	h := (*bpf.IotraceIotCap)(unsafe.Pointer(&c[0]))
+	if int(h.N) < 8+2*fdinfoSize {
+		return nil, false
+	}
+	inos := make([]any, 2)
+	for i := range inos {
+		fi := (*bpf.IotraceIotFdinfo)(unsafe.Pointer(&c[capHdrSize+8+i*fdinfoSize]))
+		if fi.Ino == 0 {
+			return nil, false
+		}
+		inos[i] = int64(fi.Ino)
+	}
+	return inos, true
+}
 
 // fcntlResult names the flags F_GETFL and F_GETFD return, which strace prints beside the
 // number: "0x8002 (flags O_RDWR|O_LARGEFILE)".

@@ -416,12 +416,22 @@ func callCases(arch string) []callCase {
 		},
 		{
 			name: "pipe2", call: "pipe2", args: []uint64{ptrA, 0x80000}, ret: 0,
-			caps: [][]byte{capStruct(0, make(le, 8).put(0, uint32(3)).put(4, uint32(4)), 8)},
-			want: `{"fildes":[3,4],"flags":"O_CLOEXEC"}`,
+			caps: [][]byte{capFDPair(0, 3, 4, 9001, 9001)},
+			want: `{"fildes":[3,4],"flags":"O_CLOEXEC","fildes_ino":[9001,9001]}`,
+		},
+		{
+			name: "socketpair", call: "socketpair", args: []uint64{1, 1, 0, ptrA}, ret: 0,
+			caps: [][]byte{capFDPair(0, 5, 6, 9002, 9003)},
+			want: `{"family":"AF_UNIX","type":"SOCK_STREAM","usockvec":[5,6],"usockvec_ino":[9002,9003]}`,
+		},
+		{
+			name: "pipe2 whose descriptors were gone by its exit", call: "pipe2", args: []uint64{ptrA, 0}, ret: 0,
+			caps: [][]byte{capFDPair(0, 3, 4, 0, 0)},
+			want: `{"fildes":[3,4],"flags":"0"}`,
 		},
 		{
 			name: "failed pipe2", call: "pipe2", args: []uint64{ptrA, 0}, ret: -24,
-			caps: [][]byte{capStruct(0, make(le, 8).put(0, uint32(0xeeeeeeee)), 8)},
+			caps: [][]byte{capFDPair(0, -1, -1, 0, 0)},
 			want: `{"flags":"0"}`,
 		},
 		{
@@ -546,7 +556,8 @@ func TestCaptureSpecs(t *testing.T) {
 			{"io_getevents", 0, IOEventSize, true, false},
 			{"io_uring_setup", 0, UringParamsSize, true, false},
 			{"openat2", 1, OpenHowSize, true, true},
-			{"pipe2", 0, 8, true, false},
+			{"pipe2", 0, 0, true, false},
+			{"socketpair", 0, 0, true, false},
 		} {
 			spec := syscalls.SpecFor(arch, c.call)
 			cp := spec.Captures[c.slot]

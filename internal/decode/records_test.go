@@ -98,6 +98,14 @@ func capStruct(slot int, b []byte, size int) []byte {
 	return capture(bpf.IotraceIotCapKindIOT_CAP_STRUCT, slot, len(b), uint32(size), b)
 }
 
+// capFDPair: the two descriptors and the inode behind each (0: not found).
+func capFDPair(slot int, fd0, fd1 int32, ino0, ino1 uint64) []byte {
+	b := make(le, 8).put(0, uint32(fd0)).put(4, uint32(fd1))
+	b = append(b, encode(&bpf.IotraceIotFdinfo{Ino: ino0, Dev: 0xd})...)
+	b = append(b, encode(&bpf.IotraceIotFdinfo{Ino: ino1, Dev: 0xd})...)
+	return capture(bpf.IotraceIotCapKindIOT_CAP_FDPAIR, slot, len(b), uint32(len(b)), b)
+}
+
 type iov struct {
 	len  uint64
 	data string // the bytes captured

@@ -73,6 +73,7 @@ const (
 	CapPtrArr             // array of pointers to Size-byte structs (io_submit's iocbs)
 	CapArgv               // array of string pointers
 	CapFDInfo             // the file a descriptor names: inode, size, device (Arg, or RetArg)
+	CapFDPair             // the int[2] of descriptors pipe and socketpair fill in, and the file each names
 )
 
 // RetArg as a capture's Arg means the return value (a new descriptor).

@@ -51,7 +51,7 @@ var (
 	iovOut   = atExit(CapIOV, 1, LenArg, 2, 0) // count from vlen; the BPF side limits bytes by ret
 	addrIn   = func(arg int) Capture { return input(CapStruct, arg, LenFixed, 0, sockaddrMax) }
 	addrOut  = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, sockaddrMax) }
-	pipeOut  = atExit(CapStruct, 0, LenFixed, 0, 8)
+	pipeOut  = func(arg int) Capture { return atExit(CapFDPair, arg, LenNone, 0, 0) }
 	aioCtx   = atExit(CapStruct, 1, LenFixed, 0, 8)
 	iocbsIn  = input(CapPtrArr, 2, LenArg, 1, iocbSize)
 	ioEvents = atExit(CapArray, 3, LenRet, 0, ioEventSize)
@@ -85,8 +85,8 @@ var specs = map[string]Spec{
 	"openat2":    {Args: argTypes{0: DirFD, 1: Path, 2: OpenHow, 3: Uint}, Captures: []Capture{pathAt(1), input(CapStruct, 2, LenFixed, 0, openHowSize)}},
 	"close":      {Args: argTypes{0: FD}},
 	"lseek":      {Args: argTypes{0: FD, 1: Int, 2: Whence}},
-	"pipe":       {Args: argTypes{0: PipeFDs}, Captures: []Capture{pipeOut}},
-	"pipe2":      {Args: argTypes{0: PipeFDs, 1: PipeFlags}, Captures: []Capture{pipeOut}},
+	"pipe":       {Args: argTypes{0: PipeFDs}, Captures: []Capture{pipeOut(0)}},
+	"pipe2":      {Args: argTypes{0: PipeFDs, 1: PipeFlags}, Captures: []Capture{pipeOut(0)}},
 	"dup":        {Args: argTypes{0: FD}},
 	"dup2":       {Args: argTypes{0: FD, 1: FD}},
 	"dup3":       {Args: argTypes{0: FD, 1: FD, 2: Dup3Flags}},
@@ -115,11 +115,12 @@ var specs = map[string]Spec{
 	"renameat":   {Args: argTypes{0: DirFD, 1: Path, 2: DirFD, 3: Path}, Captures: []Capture{pathAt(1), pathAt(3)}},
 	"renameat2":  {Args: argTypes{0: DirFD, 1: Path, 2: DirFD, 3: Path, 4: Hex}, Captures: []Capture{pathAt(1), pathAt(3)}},
 
-	"socket":      {Args: argTypes{0: SockFamily, 1: SockType, 2: SockProto}},
+	"socket":      {Args: argTypes{0: SockFamily, 1: SockType, 2: SockProto}, Captures: []Capture{fileOf(RetArg)}},
+	"socketpair":  {Args: argTypes{0: SockFamily, 1: SockType, 2: SockProto, 3: PipeFDs}, Captures: []Capture{pipeOut(3)}},
 	"connect":     {Args: argTypes{0: FD, 1: SockAddr, 2: Uint}, Captures: []Capture{addrIn(1)}},
 	"bind":        {Args: argTypes{0: FD, 1: SockAddr, 2: Uint}, Captures: []Capture{addrIn(1)}},
-	"accept":      {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
-	"accept4":     {Args: argTypes{0: FD, 1: SockAddr, 2: Hex, 3: SockFlags}, Captures: []Capture{addrOut(1)}},
+	"accept":      {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1), fileOf(RetArg)}},
+	"accept4":     {Args: argTypes{0: FD, 1: SockAddr, 2: Hex, 3: SockFlags}, Captures: []Capture{addrOut(1), fileOf(RetArg)}},
 	"listen":      {Args: argTypes{0: FD, 1: Int}},
 	"getsockname": {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
 	"getpeername": {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
@@ -183,7 +184,7 @@ var specs = map[string]Spec{
 // named by what it refers to whatever the filter shows.
 var ModelSyscalls = []string{
 	"open", "openat", "openat2", "creat", "close", "close_range", "dup", "dup2", "dup3", "fcntl",
-	"pipe", "pipe2", "socket", "accept", "accept4", "connect", "bind", "epoll_create",
+	"pipe", "pipe2", "socket", "socketpair", "accept", "accept4", "connect", "bind", "epoll_create",
 	"epoll_create1", "io_uring_setup", "eventfd2", "execve", "execveat", "chdir", "prctl",
 	// mappings, and the calls that write pages back or set a file's readahead mode
 	"mmap", "munmap", "fsync", "fdatasync", "sync", "syncfs", "msync", "sync_file_range",

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -194,6 +196,36 @@ static int daemonize(int n, int ms, const char *path)
 	_exit(writes(n, ms, path));
 }
 
+/* fdlabels: a pipe, a socketpair, a socket and a file made with creat; each descriptor's inode,
+ * as fstat sees it, goes to stderr ("truth fd=N ino=I"): what strace -y names them by. */
+static int fdlabels(const char *path)
+{
+	int p[2], sv[2];
+	if (pipe2(p, O_CLOEXEC) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+		perror("iohelper: pipe2/socketpair");
+		return 1;
+	}
+	int s = socket(AF_INET, SOCK_DGRAM, 0), c = creat(path, 0644);
+	if (s < 0 || c < 0) {
+		perror("iohelper: socket/creat");
+		return 1;
+	}
+	int fds[] = { p[0], p[1], sv[0], sv[1], s, c };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		struct stat st;
+		if (fstat(fds[i], &st)) {
+			perror("iohelper: fstat");
+			return 1;
+		}
+		fprintf(stderr, "truth fd=%d ino=%llu\n", fds[i], (unsigned long long)st.st_ino);
+		if (write(fds[i], "x", 1) < 0 && i != 0 && i != 4) { /* the pipe's read end and the unconnected socket refuse */
+			perror("iohelper: write");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* stubborn READY: ignore SIGINT, SIGTERM and SIGHUP (trap "" INT TERM HUP), create READY, then
  * sleep until killed. */
 static int stubborn(const char *ready)
@@ -227,6 +259,8 @@ int main(int argc, char **argv)
 		return daemonize(atoi(argv[2]), atoi(argv[3]), argv[4]);
 	if (argc == 3 && strcmp(argv[1], "stubborn") == 0)
 		return stubborn(argv[2]);
-	fprintf(stderr, "usage: iohelper vec FILE | fork | loop MARKER | threads N | writes N MS FILE | daemon N MS FILE | stubborn READY\n");
+	if (argc == 3 && strcmp(argv[1], "fdlabels") == 0)
+		return fdlabels(argv[2]);
+	fprintf(stderr, "usage: iohelper vec FILE | fork | loop MARKER | threads N | writes N MS FILE | daemon N MS FILE | stubborn READY | fdlabels FILE\n");
 	return 2;
 }
