@@ -25,6 +25,10 @@ type OutputOptions struct {
 	KernelEvents string
 	// Collapse folds long runs of one syscall in the text timeline (run and tour).
 	Collapse int
+	// Time is the text view's time column (strace's -t, -tt, -ttt, -r).
+	Time text.TimeColumn
+	// Status picks the calls the views show by outcome (strace -z, -Z); the -o file has all.
+	Status render.Status
 	// allowNone: the command records, so --format none (only record) makes sense.
 	allowNone bool
 }
@@ -36,7 +40,7 @@ func (o *OutputOptions) check(ios *iostreams.IOStreams) error {
 		}
 		return flagErrorf("unknown --format %q: use text or jsonl", o.Format)
 	}
-	if o.Format == "none" && o.Output == "" {
+	if o.Format == "none" && o.Output == "" && !o.Summary {
 		return flagErrorf("--format none shows nothing: give -o FILE to record")
 	}
 	if err := ios.SetColorMode(o.Color); err != nil {
@@ -126,7 +130,10 @@ func (o *OutputOptions) outputs(ios *iostreams.IOStreams) (*outputs, error) {
 			rs = append(rs, summaryTable{ios.ErrOut})
 		}
 	default:
-		rs = append(rs, text.New(ios.Out, text.Options{Color: ios.ColorEnabled(), Summary: o.Summary, Info: ios.ErrOut, Collapse: o.Collapse}))
+		rs = append(rs, text.New(ios.Out, text.Options{Color: ios.ColorEnabled(), Summary: o.Summary, Info: ios.ErrOut, Collapse: o.Collapse, Time: o.Time}))
+	}
+	for i := range rs {
+		rs[i] = render.NewStatusFilter(rs[i], o.Status)
 	}
 	out.view = rs
 	if file != nil {

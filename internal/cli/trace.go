@@ -21,6 +21,7 @@ type TraceOptions struct {
 	Out     OutputOptions
 	Exprs   []string // -e
 	PID     int
+	Strace  straceFlags
 	Snaplen int
 	// RingBytes is --buffer-size: the BPF ring buffer's size.
 	RingBytes int
@@ -38,6 +39,11 @@ func NewCmdTrace(ios *iostreams.IOStreams, runF func(*TraceOptions) error) *cobr
   iotrace trace -p 4242 -o run.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Argv = args
+			exprs, pid, err := opts.Strace.apply(cmd, &opts.Out, opts.Exprs)
+			if err != nil {
+				return err
+			}
+			opts.Exprs, opts.PID = exprs, pid
 			if opts.PID != 0 && len(args) > 0 {
 				return flagErrorf("give either -p PID or a command, not both")
 			}
@@ -55,7 +61,7 @@ func NewCmdTrace(ios *iostreams.IOStreams, runF func(*TraceOptions) error) *cobr
 	}
 	addOutputFlags(cmd, &opts.Out)
 	cmd.Flags().StringArrayVarP(&opts.Exprs, "expr", "e", nil, "syscalls to show, strace-style: trace=writev,readv, %file, %desc, %memory, %network, %process, %vectored, %epoll, %mmap, %fadvise, %aio, %dup; !negates")
-	cmd.Flags().IntVarP(&opts.PID, "pid", "p", 0, "attach to a running process and its threads")
+	addStraceFlags(cmd, &opts.Strace)
 	cmd.Flags().IntVarP(&opts.Snaplen, "string-limit", "s", 32, fmt.Sprintf("bytes of each buffer and iovec shown (at most %d)", probe.SnapMax))
 	cmd.Flags().IntVar(&opts.RingBytes, "buffer-size", 16<<20, "bytes of the kernel's ring buffer (a power of two, at least 4096): smaller loses events sooner")
 	cmd.Flags().SetInterspersed(false)
@@ -66,7 +72,7 @@ func addOutputFlags(cmd *cobra.Command, o *OutputOptions) {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "record the timeline to `FILE`: FILE.iotrace keeps the raw records (complete at any rate; read with show/export), any other name JSON Lines")
 	cmd.Flags().StringVar(&o.Format, "format", "text", "what stdout shows: text, jsonl, or none (only record, with -o)")
 	o.allowNone = true
-	cmd.Flags().BoolVar(&o.Summary, "summary", false, "print a per-syscall summary table at the end")
+	cmd.Flags().BoolVarP(&o.Summary, "summary", "C", false, "print a per-syscall summary table at the end (strace -C)")
 	cmd.Flags().StringVar(&o.Color, "color", "auto", "colour: auto, always or never (NO_COLOR is honoured)")
 	cmd.Flags().StringVar(&o.KernelEvents, "kernel-events", "all", kernelEventsHelp())
 }

@@ -45,6 +45,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/iotrace/iotrace/internal/callfmt"
 	"github.com/iotrace/iotrace/internal/event"
@@ -63,10 +64,24 @@ const (
 	TIDNever
 )
 
+// TimeColumn says how a line's time is written.
+type TimeColumn int
+
+const (
+	// TimeSinceStart: seconds since tracing started, then the delta to the line above:
+	// "   0.002850 (+0.000008)".
+	TimeSinceStart TimeColumn = iota
+	TimeDelta                 // strace -r: the delta to the line above alone
+	TimeOfDay                 // strace -t: 14:03:07
+	TimeOfDayUS               // strace -tt: 14:03:07.123456
+	TimeEpoch                 // strace -ttt: 1796279990.123456
+)
+
 // Options shape the output.
 type Options struct {
 	Color   bool
 	TID     TIDColumn
+	Time    TimeColumn
 	Summary bool      // print the summary table at Close
 	Info    io.Writer // where the header goes (stderr); nil drops it
 	// Collapse folds a run of more than this many consecutive calls of one syscall by one
@@ -80,18 +95,19 @@ type Renderer struct {
 	w    io.Writer
 	opts Options
 
-	start     uint64
-	prev      uint64 // timestamp of the previous timed event
-	firstTID  uint32
-	showTID   bool
-	buf       []byte
-	burst     []*event.Kernel // consecutive kernel events of one kind, printed as one line
-	run       callRun         // consecutive calls of one syscall, for Options.Collapse
-	err       error           // a write error met while ending a run
-	arch      string          // GOARCH of the recording, for the syscall table
-	predicted string          // the workload/variant whose verdicts were printed last
-	under     uint64          // seq of the call on the line above the kernel events being printed
-	calls     callNames       // names of recent calls, for kernel events placed away from them
+	start      uint64
+	prev       uint64 // timestamp of the previous timed event
+	wallOffset int64  // add to a timestamp for Unix time (ns)
+	firstTID   uint32
+	showTID    bool
+	buf        []byte
+	burst      []*event.Kernel // consecutive kernel events of one kind, printed as one line
+	run        callRun         // consecutive calls of one syscall, for Options.Collapse
+	err        error           // a write error met while ending a run
+	arch       string          // GOARCH of the recording, for the syscall table
+	predicted  string          // the workload/variant whose verdicts were printed last
+	under      uint64          // seq of the call on the line above the kernel events being printed
+	calls      callNames       // names of recent calls, for kernel events placed away from them
 }
 
 // callNames remembers the names of the last calls printed, by seq, so a kernel event a call
@@ -133,6 +149,7 @@ const (
 
 func (r *Renderer) Header(h *event.Header) error {
 	r.start, r.prev = h.StartNS, h.StartNS
+	r.wallOffset = h.WallClockOffsetNS
 	r.arch = syscalls.GoArch(h.Arch)
 	if r.opts.Info == nil {
 		return nil
@@ -466,13 +483,27 @@ func (r *Renderer) see(tid uint32) {
 func (r *Renderer) prefix(b []byte, ts uint64, tid uint32) ([]byte, int) {
 	var p [64]byte
 	q := p[:0]
-	if ts == 0 {
-		q = append(q, "                       "...) // as wide as the two time columns usually are
-	} else {
+	switch {
+	case ts == 0:
+		q = append(q, blankTime[r.opts.Time]...)
+	case r.opts.Time == TimeDelta:
+		q = appendSecs(q, int64(ts-r.prev), 11, false)
+	case r.opts.Time == TimeOfDay || r.opts.Time == TimeOfDayUS:
+		wall := time.Unix(0, int64(ts)+r.wallOffset)
+		if r.opts.Time == TimeOfDay {
+			q = wall.AppendFormat(q, "15:04:05")
+		} else {
+			q = wall.AppendFormat(q, "15:04:05.000000")
+		}
+	case r.opts.Time == TimeEpoch:
+		q = appendSecs(q, int64(ts)+r.wallOffset, 0, false)
+	default:
 		q = appendSecs(q, int64(ts-r.start), 11, false)
 		q = append(q, " ("...)
 		q = appendSecs(q, int64(ts-r.prev), 0, true)
 		q = append(q, ')')
+	}
+	if ts != 0 {
 		r.prev = ts
 	}
 	b = r.paint(b, ansiDim, string(q))
@@ -492,6 +523,15 @@ func (r *Renderer) prefix(b []byte, ts uint64, tid uint32) ([]byte, int) {
 		width += len(b) - col
 	}
 	return b, width
+}
+
+// blankTime is as wide as each time column usually is, for an event without a timestamp.
+var blankTime = map[TimeColumn]string{
+	TimeSinceStart: "                       ",
+	TimeDelta:      "           ",
+	TimeOfDay:      "        ",
+	TimeOfDayUS:    "               ",
+	TimeEpoch:      "                 ",
 }
 
 // appendSecs writes ns as seconds with six decimals (microseconds, truncated as strace does),

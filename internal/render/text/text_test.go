@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iotrace/iotrace/internal/event"
 	"github.com/iotrace/iotrace/internal/record"
@@ -134,6 +135,41 @@ func TestTIDColumn(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 			}
 		})
+	}
+}
+
+// strace's time columns: -r the delta alone, -t/-tt the time of day, -ttt Unix time.
+func TestTimeColumn(t *testing.T) {
+	sc := func(ts uint64) event.Event {
+		return &event.Syscall{Common: event.Common{TS: ts, PID: 1, TID: 7}, Name: "close", Args: []event.Arg{{Name: "fd", Value: 3}}}
+	}
+	// 1796279990.123456789 s of Unix time at ts 1000 ns
+	const offset = 1796279990_123456789 - 1000
+	wall := time.Unix(0, 1796279990_123456789)
+	tests := []struct {
+		mode TimeColumn
+		want string
+	}{
+		{TimeSinceStart, "   0.000001 (+0.000001) close(3) = 0 <0.000000>\n   0.000251 (+0.000250) close(3) = 0 <0.000000>\n"},
+		{TimeDelta, "   0.000001 close(3) = 0 <0.000000>\n   0.000250 close(3) = 0 <0.000000>\n"},
+		{TimeOfDay, wall.Format("15:04:05") + " close(3) = 0 <0.000000>\n" + wall.Format("15:04:05") + " close(3) = 0 <0.000000>\n"},
+		{TimeOfDayUS, wall.Format("15:04:05.000000") + " close(3) = 0 <0.000000>\n" + wall.Add(250*time.Microsecond).Format("15:04:05.000000") + " close(3) = 0 <0.000000>\n"},
+		{TimeEpoch, "1796279990.123456 close(3) = 0 <0.000000>\n1796279990.123706 close(3) = 0 <0.000000>\n"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		r := New(&b, Options{TID: TIDNever, Time: tt.mode})
+		if err := r.Header(&event.Header{WallClockOffsetNS: offset}); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range []event.Event{sc(1000), sc(251000)} {
+			if err := r.Event(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if b.String() != tt.want {
+			t.Errorf("time column %d: got\n%s\nwant\n%s", tt.mode, b.String(), tt.want)
+		}
 	}
 }
 
