@@ -204,6 +204,10 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 		writeList(b, v, func(e any) { writeQuoted(b, e, false) })
 	case syscalls.SockAddr:
 		writeSockAddr(b, v)
+	case syscalls.IntPtr:
+		b.WriteByte('[') // strace shows what the kernel wrote there: [16]
+		writeValue(b, v)
+		b.WriteByte(']')
 	case syscalls.PipeFDs:
 		// strace -y: [3<pipe:[N]>, 4<pipe:[N]>]
 		paths, _ := dec.Get(a.Name + "_path")
@@ -258,7 +262,7 @@ func isPointer(t syscalls.ArgType) bool {
 	switch t {
 	case syscalls.Path, syscalls.Buf, syscalls.IOV, syscalls.OpenHow, syscalls.EpollEvent, syscalls.EpollEvents,
 		syscalls.PipeFDs, syscalls.SockAddr, syscalls.IOCBs, syscalls.IOEvents, syscalls.AIOContext,
-		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus:
+		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus, syscalls.IntPtr:
 		return true
 	}
 	return false

@@ -235,6 +235,10 @@ var tests = []struct {
 		`pipe2([3, 4], O_CLOEXEC) = 0`,
 	},
 	{
+		"getsockname", dec(call("getsockname", 0, 3, ptrA, ptrA+0x100), "usockaddr_len", int64(16)),
+		`getsockname(3, 0x7ffd00001000, [16]) = 0`,
+	},
+	{
 		"pipe2 -y", dec(call("pipe2", 0, ptrA, 0x80000), "fildes", []any{int64(3), int64(4)}, "flags", "O_CLOEXEC",
 			"fildes_path", []any{"pipe:[77]", "pipe:[77]"}),
 		`pipe2([3<pipe:[77]>, 4<pipe:[77]>], O_CLOEXEC) = 0`,

@@ -261,6 +261,10 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 		if b := p[:min(n, len(p))]; len(b) >= 4 && s.Ret > 0 {
 			return WaitStatus(int32(le32(b)))
 		}
+	case syscalls.IntPtr:
+		if b := p[:min(n, len(p))]; len(b) >= 4 {
+			return int64(int32(le32(b)))
+		}
 	case syscalls.PipeFDs:
 		if a, b, ok := Int32Pair(p[:min(n, len(p))]); ok {
 			return []any{int64(a), int64(b)}

@@ -420,6 +420,11 @@ func callCases(arch string) []callCase {
 			want: `{"fildes":[3,4],"flags":"O_CLOEXEC","fildes_ino":[9001,9001]}`,
 		},
 		{
+			name: "getsockname", call: "getsockname", args: []uint64{3, ptrA, ptrA + 0x100}, ret: 0,
+			caps: [][]byte{capStruct(1, make(le, 4).put(0, uint32(16)), 4)},
+			want: `{"usockaddr_len":16}`,
+		},
+		{
 			name: "socketpair", call: "socketpair", args: []uint64{1, 1, 0, ptrA}, ret: 0,
 			caps: [][]byte{capFDPair(0, 5, 6, 9002, 9003)},
 			want: `{"family":"AF_UNIX","type":"SOCK_STREAM","usockvec":[5,6],"usockvec_ino":[9002,9003]}`,

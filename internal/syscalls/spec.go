@@ -57,6 +57,7 @@ const (
 	Offset                         // a file offset as strace prints mmap's: hex, 0 as 0
 	MsgFlags                       // MSG_* (send/recv), 0 as 0
 	Omit                           // not shown: the high half of an offset split in two on 64-bit
+	IntPtr                         // an int the kernel fills in (a socket address's length): [16]
 )
 
 // CaptureKind says what the BPF side copies from user memory for an argument. The values are

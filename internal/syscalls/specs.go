@@ -51,6 +51,7 @@ var (
 	iovOut   = atExit(CapIOV, 1, LenArg, 2, 0) // count from vlen; the BPF side limits bytes by ret
 	addrIn   = func(arg int) Capture { return input(CapStruct, arg, LenFixed, 0, sockaddrMax) }
 	addrOut  = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, sockaddrMax) }
+	lenOut   = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, 4) }
 	pipeOut  = func(arg int) Capture { return atExit(CapFDPair, arg, LenNone, 0, 0) }
 	aioCtx   = atExit(CapStruct, 1, LenFixed, 0, 8)
 	iocbsIn  = input(CapPtrArr, 2, LenArg, 1, iocbSize)
@@ -122,8 +123,8 @@ var specs = map[string]Spec{
 	"accept":      {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1), fileOf(RetArg)}},
 	"accept4":     {Args: argTypes{0: FD, 1: SockAddr, 2: Hex, 3: SockFlags}, Captures: []Capture{addrOut(1), fileOf(RetArg)}},
 	"listen":      {Args: argTypes{0: FD, 1: Int}},
-	"getsockname": {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
-	"getpeername": {Args: argTypes{0: FD, 1: SockAddr, 2: Hex}, Captures: []Capture{addrOut(1)}},
+	"getsockname": {Args: argTypes{0: FD, 1: SockAddr, 2: IntPtr}, Captures: []Capture{addrOut(1), lenOut(2)}},
+	"getpeername": {Args: argTypes{0: FD, 1: SockAddr, 2: IntPtr}, Captures: []Capture{addrOut(1), lenOut(2)}},
 	"shutdown":    {Args: argTypes{0: FD, 1: Int}},
 	"setsockopt":  {Args: argTypes{0: FD, 3: Hex}},
 	"getsockopt":  {Args: argTypes{0: FD, 3: Hex, 4: Hex}},
