@@ -201,6 +201,8 @@ func (d *Decoder) scalar(t syscalls.ArgType, v uint64, s *event.Syscall) (any, b
 		return WaitOptions(v), true
 	case syscalls.MsgFlags:
 		return MsgFlags(v), true
+	case syscalls.AccessMode:
+		return AccessMode(v), true
 	}
 	return nil, false
 }

@@ -113,6 +113,13 @@ var msgFlags = []sym{
 }
 
 // MsgFlags formats send/recv flags, "0" when none.
+var accessOKs = []sym{{0x4, "R_OK"}, {0x2, "W_OK"}, {0x1, "X_OK"}}
+
+// AccessMode names access's mode as strace does: F_OK for 0.
+func AccessMode(v uint64) string {
+	return nameFlags(uint64(uint32(v)), accessOKs, "F_OK")
+}
+
 func MsgFlags(v uint64) string {
 	return nameFlags(uint64(uint32(v)), msgFlags, "0")
 }

@@ -59,3 +59,22 @@ func TestCloneFlags(t *testing.T) {
 		}
 	}
 }
+
+// access's mode as strace prints it; the bits are x/sys's.
+func TestAccessMode(t *testing.T) {
+	for _, tt := range []struct {
+		v    uint64
+		want string
+	}{
+		{unix.F_OK, "F_OK"},
+		{unix.R_OK, "R_OK"},
+		{unix.R_OK | unix.W_OK | unix.X_OK, "R_OK|W_OK|X_OK"},
+		{unix.W_OK | unix.X_OK, "W_OK|X_OK"},
+		{0x18, "0x18"},
+		{unix.R_OK | 0x10, "R_OK|0x10"},
+	} {
+		if got := AccessMode(tt.v); got != tt.want {
+			t.Errorf("AccessMode(%#x) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}

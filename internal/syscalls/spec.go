@@ -58,6 +58,7 @@ const (
 	MsgFlags                       // MSG_* (send/recv), 0 as 0
 	Omit                           // not shown: the high half of an offset split in two on 64-bit
 	IntPtr                         // an int the kernel fills in (a socket address's length): [16]
+	AccessMode                     // R_OK|W_OK|X_OK, or F_OK (access, faccessat)
 )
 
 // CaptureKind says what the BPF side copies from user memory for an argument. The values are

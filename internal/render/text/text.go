@@ -108,6 +108,7 @@ type Renderer struct {
 	predicted  string          // the workload/variant whose verdicts were printed last
 	under      uint64          // seq of the call on the line above the kernel events being printed
 	calls      callNames       // names of recent calls, for kernel events placed away from them
+	heldExec   *event.Process  // an exec line waiting for its execve (see Event)
 }
 
 // callNames remembers the names of the last calls printed, by seq, so a kernel event a call
@@ -203,6 +204,29 @@ func shellQuote(s string) string {
 }
 
 func (r *Renderer) Event(e event.Event) error {
+	// The exec line arrives before the execve that made it (a call is printed when it ends,
+	// stamped with its start): it is held for one event, so that it follows its execve and
+	// the times go forward.
+	if held := r.heldExec; held != nil {
+		r.heldExec = nil
+		if s, ok := e.(*event.Syscall); ok && s.TID == held.TID && (s.Name == "execve" || s.Name == "execveat") {
+			if err := r.eventNow(e); err != nil {
+				return err
+			}
+			return r.eventNow(held)
+		}
+		if err := r.eventNow(held); err != nil {
+			return err
+		}
+	}
+	if p, ok := e.(*event.Process); ok && p.Name == "exec" {
+		r.heldExec = p
+		return nil
+	}
+	return r.eventNow(e)
+}
+
+func (r *Renderer) eventNow(e event.Event) error {
 	if r.collapse(e) {
 		return nil
 	}
@@ -439,6 +463,12 @@ func viaText(via string) string {
 
 // Close prints the summary table when Options.Summary asks for it.
 func (r *Renderer) Close(s *event.Summary) error {
+	if held := r.heldExec; held != nil {
+		r.heldExec = nil
+		if err := r.eventNow(held); err != nil {
+			return err
+		}
+	}
 	if err := r.flushBurst(); err != nil {
 		return err
 	}

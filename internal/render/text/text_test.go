@@ -173,6 +173,48 @@ func TestTimeColumn(t *testing.T) {
 	}
 }
 
+// The exec line follows the execve that made it, so the times go forward; any other event
+// after it leaves it where it came.
+func TestExecAfterExecve(t *testing.T) {
+	exec := &event.Process{Common: event.Common{TS: 5000, PID: 1, TID: 1}, Name: "exec", Filename: "/bin/true"}
+	execve := &event.Syscall{Common: event.Common{TS: 1000, PID: 1, TID: 1}, Name: "execve", Dur: 4500}
+	closeCall := &event.Syscall{Common: event.Common{TS: 6000, PID: 1, TID: 1}, Name: "close", Args: []event.Arg{{Name: "fd", Value: 3}}}
+	for _, tt := range []struct {
+		events []event.Event
+		want   []string
+	}{
+		{[]event.Event{exec, execve, closeCall}, []string{"execve(", "+++ exec /bin/true +++", "close(3)"}},
+		{[]event.Event{exec, closeCall}, []string{"+++ exec /bin/true +++", "close(3)"}},
+		{[]event.Event{exec}, []string{"+++ exec /bin/true +++"}},
+	} {
+		var b strings.Builder
+		r := New(&b, Options{TID: TIDNever})
+		if err := r.Header(&event.Header{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range tt.events {
+			if err := r.Event(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Close(nil); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+		if len(lines) != len(tt.want) {
+			t.Fatalf("got\n%s\nwant lines with %q", b.String(), tt.want)
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d is %q, want %q in it\n%s", i, lines[i], w, b.String())
+			}
+		}
+		if strings.Contains(b.String(), "(-") {
+			t.Errorf("a negative delta:\n%s", b.String())
+		}
+	}
+}
+
 func TestAppendSecs(t *testing.T) {
 	tests := []struct {
 		ns    int64
