@@ -204,6 +204,16 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 		writeList(b, v, func(e any) { writeQuoted(b, e, false) })
 	case syscalls.SockAddr:
 		writeSockAddr(b, v)
+	case syscalls.Stat:
+		// strace without -v: the type, mode and size, then "..."
+		f, _ := v.(event.Fields)
+		b.WriteByte('{')
+		for _, kv := range f {
+			b.WriteString(kv.Key + "=")
+			writeValue(b, kv.Val)
+			b.WriteString(", ")
+		}
+		b.WriteString("...}")
 	case syscalls.IntPtr:
 		b.WriteByte('[') // strace shows what the kernel wrote there: [16]
 		writeValue(b, v)
@@ -262,7 +272,7 @@ func isPointer(t syscalls.ArgType) bool {
 	switch t {
 	case syscalls.Path, syscalls.Buf, syscalls.IOV, syscalls.OpenHow, syscalls.EpollEvent, syscalls.EpollEvents,
 		syscalls.PipeFDs, syscalls.SockAddr, syscalls.IOCBs, syscalls.IOEvents, syscalls.AIOContext,
-		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus, syscalls.IntPtr:
+		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus, syscalls.IntPtr, syscalls.Stat:
 		return true
 	}
 	return false

@@ -235,6 +235,11 @@ var tests = []struct {
 		`pipe2([3, 4], O_CLOEXEC) = 0`,
 	},
 	{
+		"newfstatat", dec(call("newfstatat", 0, 0xffffff9c, ptrA, ptrA+0x100, 0), "dfd", "AT_FDCWD", "filename", "/dev/null",
+			"statbuf", fields("st_mode", "S_IFCHR|0666", "st_rdev", "makedev(0x1, 0x3)"), "flag", "0"),
+		`newfstatat(AT_FDCWD, "/dev/null", {st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}, 0) = 0`,
+	},
+	{
 		"getsockname", dec(call("getsockname", 0, 3, ptrA, ptrA+0x100), "usockaddr_len", int64(16)),
 		`getsockname(3, 0x7ffd00001000, [16]) = 0`,
 	},

@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 
 	"github.com/iotrace/iotrace/internal/event"
 )
@@ -287,4 +288,72 @@ func Int32Pair(p []byte) (first, second int32, ok bool) {
 		return 0, 0, false
 	}
 	return int32(binary.LittleEndian.Uint32(p)), int32(binary.LittleEndian.Uint32(p[4:])), true
+}
+
+// StatStruct decodes what strace shows of a struct stat without -v: the file type and mode,
+// then st_rdev for a device or st_size for anything else. The layouts differ: x86_64 has
+// st_nlink (8 bytes) before st_mode, arm64 (asm-generic) after it.
+func StatStruct(arch string, b []byte) event.Fields {
+	modeOff, rdevOff, sizeOff := 24, 40, 48
+	if isARM64(arch) {
+		modeOff, rdevOff, sizeOff = 16, 32, 48
+	}
+	if len(b) < sizeOff+8 {
+		return nil
+	}
+	mode := binary.LittleEndian.Uint32(b[modeOff:])
+	f := event.Fields{{Key: "st_mode", Val: StatMode(mode)}}
+	switch mode & sIFMT {
+	case sIFCHR, sIFBLK:
+		rdev := binary.LittleEndian.Uint64(b[rdevOff:])
+		// Linux's dev_t encoding (glibc's major()/minor())
+		major := (rdev>>8)&0xfff | (rdev>>32)&^0xfff
+		minor := rdev&0xff | (rdev>>12)&^0xff
+		f = append(f, event.Field{Key: "st_rdev", Val: "makedev(0x" + strconv.FormatUint(major, 16) + ", 0x" + strconv.FormatUint(minor, 16) + ")"})
+	default:
+		f = append(f, event.Field{Key: "st_size", Val: int64(binary.LittleEndian.Uint64(b[sizeOff:]))})
+	}
+	return f
+}
+
+// The file types of st_mode (Linux's, the same on every arch).
+const (
+	sIFMT   = 0o170000
+	sIFSOCK = 0o140000
+	sIFLNK  = 0o120000
+	sIFREG  = 0o100000
+	sIFBLK  = 0o060000
+	sIFDIR  = 0o040000
+	sIFCHR  = 0o020000
+	sIFIFO  = 0o010000
+)
+
+var fileTypes = []sym{
+	{sIFREG, "S_IFREG"}, {sIFDIR, "S_IFDIR"}, {sIFCHR, "S_IFCHR"}, {sIFBLK, "S_IFBLK"},
+	{sIFIFO, "S_IFIFO"}, {sIFLNK, "S_IFLNK"}, {sIFSOCK, "S_IFSOCK"},
+}
+
+// StatMode writes st_mode as strace does: S_IFREG|0644, S_IFDIR|S_ISVTX|0777.
+func StatMode(mode uint32) string {
+	var j joiner
+	if t, ok := lookupSym(uint64(mode&sIFMT), fileTypes); ok {
+		j.add(t)
+	} else if mode&sIFMT != 0 {
+		j.addHex(uint64(mode & sIFMT))
+	}
+	for _, s := range []sym{{0o4000, "S_ISUID"}, {0o2000, "S_ISGID"}, {0o1000, "S_ISVTX"}} {
+		if uint64(mode)&s.val != 0 {
+			j.add(s.name)
+		}
+	}
+	// C's %#03o, as strace prints it: 0644, 000, 007
+	perm := "0" + strconv.FormatUint(uint64(mode&0o777), 8)
+	if mode&0o777 == 0 {
+		perm = "0"
+	}
+	for len(perm) < 3 {
+		perm = "0" + perm
+	}
+	j.add(perm)
+	return j.String()
 }

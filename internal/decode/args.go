@@ -263,6 +263,10 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 		if b := p[:min(n, len(p))]; len(b) >= 4 && s.Ret > 0 {
 			return WaitStatus(int32(le32(b)))
 		}
+	case syscalls.Stat:
+		if f := StatStruct(d.arch, p[:min(n, len(p))]); f != nil {
+			return f
+		}
 	case syscalls.IntPtr:
 		if b := p[:min(n, len(p))]; len(b) >= 4 {
 			return int64(int32(le32(b)))

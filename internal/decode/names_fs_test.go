@@ -1,6 +1,8 @@
 package decode
 
 import (
+	"encoding/binary"
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -264,6 +266,43 @@ func TestResolveFlags(t *testing.T) {
 	for _, tt := range tests {
 		if got := ResolveFlags(tt.v); got != tt.want {
 			t.Errorf("ResolveFlags(%#x) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
+// struct stat as strace shows it without -v, from each arch's layout.
+func TestStatStruct(t *testing.T) {
+	stat := func(arch string, mode uint32, rdev, size uint64) []byte {
+		b := make([]byte, 56)
+		modeOff, rdevOff := 24, 40
+		if arch == "arm64" {
+			modeOff, rdevOff = 16, 32
+		}
+		binary.LittleEndian.PutUint32(b[modeOff:], mode)
+		binary.LittleEndian.PutUint64(b[rdevOff:], rdev)
+		binary.LittleEndian.PutUint64(b[48:], size)
+		return b
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		for _, tt := range []struct {
+			mode       uint32
+			rdev, size uint64
+			want       string
+		}{
+			{0o100644, 0, 3, `[{st_mode S_IFREG|0644} {st_size 3}]`},
+			{0o041777, 0, 4096, `[{st_mode S_IFDIR|S_ISVTX|0777} {st_size 4096}]`},
+			{0o104755, 0, 68248, `[{st_mode S_IFREG|S_ISUID|0755} {st_size 68248}]`},
+			{0o020666, 0x103, 0, `[{st_mode S_IFCHR|0666} {st_rdev makedev(0x1, 0x3)}]`},
+			{0o060660, unix.Mkdev(0x103, 0x8003), 0, `[{st_mode S_IFBLK|0660} {st_rdev makedev(0x103, 0x8003)}]`},
+			{0o010000, 0, 0, `[{st_mode S_IFIFO|000} {st_size 0}]`},
+		} {
+			got := fmt.Sprint(StatStruct(arch, stat(arch, tt.mode, tt.rdev, tt.size)))
+			if got != tt.want {
+				t.Errorf("%s mode %o: %s, want %s", arch, tt.mode, got, tt.want)
+			}
+		}
+		if f := StatStruct(arch, make([]byte, 40)); f != nil {
+			t.Errorf("%s: a short copy decoded as %v", arch, f)
 		}
 	}
 }

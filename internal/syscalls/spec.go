@@ -59,6 +59,7 @@ const (
 	Omit                           // not shown: the high half of an offset split in two on 64-bit
 	IntPtr                         // an int the kernel fills in (a socket address's length): [16]
 	AccessMode                     // R_OK|W_OK|X_OK, or F_OK (access, faccessat)
+	Stat                           // struct stat the kernel fills in: its type, mode and size, as strace shows it
 )
 
 // CaptureKind says what the BPF side copies from user memory for an argument. The values are

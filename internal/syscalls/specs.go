@@ -9,6 +9,7 @@ const (
 	ioEventSize     = 32
 	uringParamsSize = 120
 	pollfdSize      = 8
+	statPrefix      = 56 // struct stat up to st_size, on both arches (offset 48, 8 bytes)
 )
 
 // EpollEventSize is sizeof(struct epoll_event) on arch.
@@ -44,13 +45,16 @@ var (
 	// execve's are read at entry: at exit the old address space is gone.
 	execPath = func(arg int) Capture { return atEntry(CapStr, arg, LenNone, 0, 0) }
 	// fileOf reads the inode and size behind a descriptor when the call returns.
-	fileOf   = func(arg int) Capture { return atExit(CapFDInfo, arg, LenNone, 0, 0) }
-	dataIn   = func(arg, lenArg int) Capture { return input(CapBuf, arg, LenArg, lenArg, 0) }
-	dataOut  = func(arg int) Capture { return atExit(CapBuf, arg, LenRet, 0, 0) }
-	iovIn    = input(CapIOV, 1, LenArg, 2, 0)
-	iovOut   = atExit(CapIOV, 1, LenArg, 2, 0) // count from vlen; the BPF side limits bytes by ret
-	addrIn   = func(arg int) Capture { return input(CapStruct, arg, LenFixed, 0, sockaddrMax) }
-	addrOut  = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, sockaddrMax) }
+	fileOf  = func(arg int) Capture { return atExit(CapFDInfo, arg, LenNone, 0, 0) }
+	dataIn  = func(arg, lenArg int) Capture { return input(CapBuf, arg, LenArg, lenArg, 0) }
+	dataOut = func(arg int) Capture { return atExit(CapBuf, arg, LenRet, 0, 0) }
+	iovIn   = input(CapIOV, 1, LenArg, 2, 0)
+	iovOut  = atExit(CapIOV, 1, LenArg, 2, 0) // count from vlen; the BPF side limits bytes by ret
+	addrIn  = func(arg int) Capture { return input(CapStruct, arg, LenFixed, 0, sockaddrMax) }
+	addrOut = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, sockaddrMax) }
+	// statOut reads the start of struct stat, up to st_size (and st_rdev before it) on both
+	// arches: what strace shows without -v
+	statOut  = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, statPrefix) }
 	lenOut   = func(arg int) Capture { return atExit(CapStruct, arg, LenFixed, 0, 4) }
 	pipeOut  = func(arg int) Capture { return atExit(CapFDPair, arg, LenNone, 0, 0) }
 	aioCtx   = atExit(CapStruct, 1, LenFixed, 0, 8)
@@ -96,11 +100,11 @@ var specs = map[string]Spec{
 	"fsync":      {Args: argTypes{0: FD}, Captures: []Capture{fileOf(0)}},
 	"fdatasync":  {Args: argTypes{0: FD}, Captures: []Capture{fileOf(0)}},
 	"ioctl":      {Args: argTypes{0: FD, 1: Hex, 2: Hex}},
-	"newfstat":   {Args: argTypes{0: FD, 1: Hex}},
+	"newfstat":   {Args: argTypes{0: FD, 1: Stat}, Captures: []Capture{statOut(1)}},
 	"getdents64": {Args: argTypes{0: FD, 1: Hex, 2: Uint}},
-	"newfstatat": {Args: argTypes{0: DirFD, 1: Path, 2: Hex, 3: AtFlags}, Captures: []Capture{pathAt(1)}},
-	"newstat":    {Args: argTypes{0: Path, 1: Hex}, Captures: []Capture{pathAt(0)}},
-	"newlstat":   {Args: argTypes{0: Path, 1: Hex}, Captures: []Capture{pathAt(0)}},
+	"newfstatat": {Args: argTypes{0: DirFD, 1: Path, 2: Stat, 3: AtFlags}, Captures: []Capture{pathAt(1), statOut(2)}},
+	"newstat":    {Args: argTypes{0: Path, 1: Stat}, Captures: []Capture{pathAt(0), statOut(1)}},
+	"newlstat":   {Args: argTypes{0: Path, 1: Stat}, Captures: []Capture{pathAt(0), statOut(1)}},
 	"statx":      {Args: argTypes{0: DirFD, 1: Path, 2: AtFlags, 3: Hex, 4: Hex}, Captures: []Capture{pathAt(1)}},
 	"access":     {Args: argTypes{0: Path, 1: AccessMode}, Captures: []Capture{pathAt(0)}},
 	"faccessat":  {Args: argTypes{0: DirFD, 1: Path, 2: AccessMode}, Captures: []Capture{pathAt(1)}},
