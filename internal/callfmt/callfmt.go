@@ -272,7 +272,7 @@ func isPointer(t syscalls.ArgType) bool {
 	switch t {
 	case syscalls.Path, syscalls.Buf, syscalls.IOV, syscalls.OpenHow, syscalls.EpollEvent, syscalls.EpollEvents,
 		syscalls.PipeFDs, syscalls.SockAddr, syscalls.IOCBs, syscalls.IOEvents, syscalls.AIOContext,
-		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus, syscalls.IntPtr, syscalls.Stat:
+		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus, syscalls.IntPtr, syscalls.Stat, syscalls.SigAction, syscalls.SigSet:
 		return true
 	}
 	return false

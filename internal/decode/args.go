@@ -193,6 +193,8 @@ func (d *Decoder) scalar(t syscalls.ArgType, v uint64, s *event.Syscall) (any, b
 		return UringRegisterOp(v), true
 	case syscalls.Signal:
 		return Signal(int(v)), true
+	case syscalls.SigHow:
+		return SigHow(v), true
 	case syscalls.CloneFlags:
 		return CloneFlags(v), true
 	case syscalls.PrctlOption:
@@ -262,6 +264,14 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 		// written only when a child is reported (ret > 0; WNOHANG with none returns 0)
 		if b := p[:min(n, len(p))]; len(b) >= 4 && s.Ret > 0 {
 			return WaitStatus(int32(le32(b)))
+		}
+	case syscalls.SigAction:
+		if f := SigAction(p[:min(n, len(p))]); f != nil {
+			return f
+		}
+	case syscalls.SigSet:
+		if b := p[:min(n, len(p))]; len(b) >= 8 {
+			return SigSet(le64(b))
 		}
 	case syscalls.Stat:
 		if f := StatStruct(d.arch, p[:min(n, len(p))]); f != nil {

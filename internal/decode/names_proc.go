@@ -1,6 +1,12 @@
 package decode
 
-import "strconv"
+import (
+	"math/bits"
+	"strconv"
+	"strings"
+
+	"github.com/iotrace/iotrace/internal/event"
+)
 
 // Signal names, asm-generic numbering (amd64 and arm64 agree), as strace prints them.
 var signalNames = [...]string{
@@ -122,4 +128,71 @@ func AccessMode(v uint64) string {
 
 func MsgFlags(v uint64) string {
 	return nameFlags(uint64(uint32(v)), msgFlags, "0")
+}
+
+// SigHow names rt_sigprocmask's how.
+func SigHow(v uint64) string {
+	switch v {
+	case 0:
+		return "SIG_BLOCK"
+	case 1:
+		return "SIG_UNBLOCK"
+	case 2:
+		return "SIG_SETMASK"
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+// SigSet writes a 64-signal set as strace does: the names without "SIG", space-separated
+// ([USR1 CHLD]); when two thirds or more are in it, the ones that are not, after a ~ (~[KILL
+// STOP], ~[] for all).
+func SigSet(mask uint64) string {
+	var b strings.Builder
+	if bits.OnesCount64(mask)*3 >= 64*2 {
+		b.WriteByte('~')
+		mask = ^mask
+	}
+	b.WriteByte('[')
+	sep := ""
+	for n := 1; n <= 64; n++ {
+		if mask&(1<<(n-1)) == 0 {
+			continue
+		}
+		b.WriteString(sep + strings.TrimPrefix(Signal(n), "SIG"))
+		sep = " "
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// sa_flags, in strace's order.
+var sigactionFlags = []sym{
+	{0x04000000, "SA_RESTORER"}, {0x08000000, "SA_ONSTACK"}, {0x10000000, "SA_RESTART"},
+	{0x40000000, "SA_NODEFER"}, {0x80000000, "SA_RESETHAND"}, {0x4, "SA_SIGINFO"},
+	{0x2, "SA_NOCLDWAIT"}, {0x1, "SA_NOCLDSTOP"},
+}
+
+// SigAction decodes the kernel's struct sigaction (handler, flags, restorer, mask: the same on
+// x86_64 and arm64) as strace prints it; sa_restorer only when SA_RESTORER says it is set.
+func SigAction(b []byte) event.Fields {
+	if len(b) < 32 {
+		return nil
+	}
+	handler, flags, restorer, mask := le64(b), le64(b[8:]), le64(b[16:]), le64(b[24:])
+	h := hex(handler)
+	switch handler {
+	case 0:
+		h = "SIG_DFL"
+	case 1:
+		h = "SIG_IGN"
+	}
+	f := event.Fields{
+		{Key: "sa_handler", Val: h},
+		{Key: "sa_mask", Val: SigSet(mask)},
+		{Key: "sa_flags", Val: nameFlags(uint64(uint32(flags)), sigactionFlags, "0")},
+	}
+	if flags&0x04000000 != 0 {
+		f = append(f, event.Field{Key: "sa_restorer", Val: hex(restorer)})
+	}
+	return f
 }

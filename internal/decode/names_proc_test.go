@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 
@@ -76,5 +77,59 @@ func TestAccessMode(t *testing.T) {
 		if got := AccessMode(tt.v); got != tt.want {
 			t.Errorf("AccessMode(%#x) = %q, want %q", tt.v, got, tt.want)
 		}
+	}
+}
+
+// Signal sets and sigactions as strace prints them (checked side by side with strace 6 on
+// rt_sigaction and rt_sigprocmask calls).
+func TestSigSetAndAction(t *testing.T) {
+	bit := func(sigs ...int) uint64 {
+		var m uint64
+		for _, s := range sigs {
+			m |= 1 << (s - 1)
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		mask uint64
+		want string
+	}{
+		{0, "[]"},
+		{bit(10), "[USR1]"},
+		{bit(17, 36), "[CHLD RT_4]"},
+		{^uint64(0), "~[]"},
+		{^bit(2, 32, 33), "~[INT RTMIN RT_1]"},
+		{^bit(2, 9, 19, 32, 33), "~[INT KILL STOP RTMIN RT_1]"},
+	} {
+		if got := SigSet(tt.mask); got != tt.want {
+			t.Errorf("SigSet(%#x) = %q, want %q", tt.mask, got, tt.want)
+		}
+	}
+	act := func(handler, flags, restorer, mask uint64) []byte {
+		b := make([]byte, 32)
+		for i, v := range []uint64{handler, flags, restorer, mask} {
+			for j := 0; j < 8; j++ {
+				b[i*8+j] = byte(v >> (8 * j))
+			}
+		}
+		return b
+	}
+	for _, tt := range []struct {
+		b    []byte
+		want string
+	}{
+		{act(1, 0x14000000, 0x7f0b149dd050, bit(10)), "[{sa_handler SIG_IGN} {sa_mask [USR1]} {sa_flags SA_RESTORER|SA_RESTART} {sa_restorer 0x7f0b149dd050}]"},
+		{act(0, 0, 0, 0), "[{sa_handler SIG_DFL} {sa_mask []} {sa_flags 0}]"},
+		{act(0x5647af91e1b9, 0x1c000004, 0x7f00, bit(17, 36)), "[{sa_handler 0x5647af91e1b9} {sa_mask [CHLD RT_4]} {sa_flags SA_RESTORER|SA_ONSTACK|SA_RESTART|SA_SIGINFO} {sa_restorer 0x7f00}]"},
+	} {
+		if got := fmt.Sprint(SigAction(tt.b)); got != tt.want {
+			t.Errorf("SigAction = %s, want %s", got, tt.want)
+		}
+	}
+	if SigAction(make([]byte, 24)) != nil {
+		t.Error("a short sigaction copy decoded")
+	}
+	if got := SigHow(2); got != "SIG_SETMASK" {
+		t.Errorf("SigHow(2) = %q", got)
 	}
 }

@@ -60,6 +60,9 @@ const (
 	IntPtr                         // an int the kernel fills in (a socket address's length): [16]
 	AccessMode                     // R_OK|W_OK|X_OK, or F_OK (access, faccessat)
 	Stat                           // struct stat the kernel fills in: its type, mode and size, as strace shows it
+	SigAction                      // struct sigaction as the kernel takes it (rt_sigaction)
+	SigSet                         // a sigset_t behind a pointer: [USR1 CHLD], ~[] for a full one
+	SigHow                         // SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK
 )
 
 // CaptureKind says what the BPF side copies from user memory for an argument. The values are

@@ -10,6 +10,7 @@ const (
 	uringParamsSize = 120
 	pollfdSize      = 8
 	statPrefix      = 56 // struct stat up to st_size, on both arches (offset 48, 8 bytes)
+	sigactionSize   = 32 // the kernel's: handler, flags, restorer, mask (x86_64 and arm64 alike)
 )
 
 // EpollEventSize is sizeof(struct epoll_event) on arch.
@@ -166,17 +167,19 @@ var specs = map[string]Spec{
 	"io_uring_enter":    {Args: argTypes{0: FD, 1: Uint, 2: Uint, 3: UringEnterFlags, 4: Hex, 5: Uint}},
 	"io_uring_register": {Args: argTypes{0: FD, 1: UringRegisterOp, 2: Hex, 3: Uint}},
 
-	"execve":          {Args: argTypes{0: Path, 1: Argv, 2: Hex}, Captures: []Capture{execPath(0), atEntry(CapArgv, 1, LenNone, 0, 0)}},
-	"execveat":        {Args: argTypes{0: DirFD, 1: Path, 2: Argv, 3: Hex, 4: AtFlags}, Captures: []Capture{execPath(1), atEntry(CapArgv, 2, LenNone, 0, 0)}},
-	"exit":            {Args: argTypes{0: Int}, NoReturn: true},
-	"exit_group":      {Args: argTypes{0: Int}, NoReturn: true},
-	"clone":           {Args: argTypes{0: CloneFlags, 1: Hex, 2: Hex, 3: Hex, 4: Hex}},
-	"clone3":          {Args: argTypes{0: Hex, 1: Uint}},
-	"kill":            {Args: argTypes{0: Int32, 1: Signal}},
-	"tgkill":          {Args: argTypes{0: Int32, 1: Int32, 2: Signal}},
-	"tkill":           {Args: argTypes{0: Int, 1: Signal}},
-	"rt_sigaction":    {Args: argTypes{0: Signal, 1: Hex, 2: Hex, 3: Uint}},
-	"rt_sigprocmask":  {Args: argTypes{1: Hex, 2: Hex, 3: Uint}},
+	"execve":     {Args: argTypes{0: Path, 1: Argv, 2: Hex}, Captures: []Capture{execPath(0), atEntry(CapArgv, 1, LenNone, 0, 0)}},
+	"execveat":   {Args: argTypes{0: DirFD, 1: Path, 2: Argv, 3: Hex, 4: AtFlags}, Captures: []Capture{execPath(1), atEntry(CapArgv, 2, LenNone, 0, 0)}},
+	"exit":       {Args: argTypes{0: Int}, NoReturn: true},
+	"exit_group": {Args: argTypes{0: Int}, NoReturn: true},
+	"clone":      {Args: argTypes{0: CloneFlags, 1: Hex, 2: Hex, 3: Hex, 4: Hex}},
+	"clone3":     {Args: argTypes{0: Hex, 1: Uint}},
+	"kill":       {Args: argTypes{0: Int32, 1: Signal}},
+	"tgkill":     {Args: argTypes{0: Int32, 1: Int32, 2: Signal}},
+	"tkill":      {Args: argTypes{0: Int, 1: Signal}},
+	"rt_sigaction": {Args: argTypes{0: Signal, 1: SigAction, 2: SigAction, 3: Uint},
+		Captures: []Capture{input(CapStruct, 1, LenFixed, 0, sigactionSize), atExit(CapStruct, 2, LenFixed, 0, sigactionSize)}},
+	"rt_sigprocmask": {Args: argTypes{0: SigHow, 1: SigSet, 2: SigSet, 3: Uint},
+		Captures: []Capture{input(CapStruct, 1, LenFixed, 0, 8), atExit(CapStruct, 2, LenFixed, 0, 8)}},
 	"prctl":           {Args: argTypes{0: PrctlOption, 1: PrctlArg}, Captures: []Capture{pathAt(1)}},
 	"wait4":           {Args: argTypes{0: Int32, 1: WaitStatus, 2: WaitOptions, 3: Hex}, Captures: []Capture{waitStatus}},
 	"sendfile64":      {Args: argTypes{0: FD, 1: FD, 2: Hex, 3: Uint}},
