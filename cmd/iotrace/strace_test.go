@@ -353,10 +353,12 @@ func TestFDLabelsLikeStrace(t *testing.T) {
 
 	strace, err := exec.LookPath("strace")
 	if err != nil {
-		if testutil.InCI() {
+		// make deps installs strace on the host; the kernel matrix's guests need not have it
+		// (the comparison depends on strace, not on the kernel: the host's run makes it)
+		if testutil.InCI() && os.Getenv("IOTRACE_BIN") == "" {
 			t.Fatalf("strace is required in CI (make deps installs it): %v", err)
 		}
-		t.Skipf("the lines hold; strace is not here to compare with: %v", err)
+		t.Skipf("the lines hold (inodes checked against fstat); strace is not here to compare with: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "strace.out")
 	if res := run(t, exec.Command(strace, "-qq", "-y", "-o", out, "-e", filter, "--", helperBin, "fdlabels", file)); res.code != 0 {
