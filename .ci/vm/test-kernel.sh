@@ -198,7 +198,7 @@ while read -r dir name; do
   start=\$SECONDS
   # One test at a time: the guest is emulated. The strace comparison is left to the host (it
   # depends on the host's strace, not on the kernel, and is slow under emulation).
-  (cd "\$ROOT/\$dir" && "\$ROOT/$OUT/\$name.test" -test.v -test.count=1 -test.parallel=1 -test.skip=TestAgainstStrace \\
+  (cd "\$ROOT/\$dir" && "\$ROOT/$OUT/\$name.test" -test.v -test.count=1 -test.parallel=1 -test.skip='TestAgainstStrace|TestStraceCorpus' \\
     -test.timeout=$TEST_TIMEOUT$run_arg) 2>&1 | tee "/tmp/\$name.log"
   rc=\${PIPESTATUS[0]}
   p=\$(grep -c '^--- PASS' "/tmp/\$name.log")

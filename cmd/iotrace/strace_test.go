@@ -399,3 +399,90 @@ func TestFDLabelsLikeStrace(t *testing.T) {
 		t.Errorf("iotrace's lines:\n%s\nstrace -y's:\n%s", strings.Join(ours, "\n"), strings.Join(theirs, "\n"))
 	}
 }
+
+// The differential test: small C programs (testdata/corpus, static, so no loader's calls come
+// between) run under strace -y -s 32 and under iotrace, and every line strace prints is looked
+// for among iotrace's, after normalising only what differs from run to run — pointers, inodes,
+// ports, the tid set_tid_address returns and getrandom's bytes. The share of strace's lines
+// reproduced exactly must stay at 95 % or more; the lines that differ are logged.
+func TestStraceCorpus(t *testing.T) {
+	testutil.RequireBPF(t)
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		if testutil.InCI() {
+			t.Fatalf("strace is required in CI (make deps installs it): %v", err)
+		}
+		t.Skipf("needs strace: %v", err)
+	}
+	srcs, err := filepath.Glob(filepath.Join("testdata", "corpus", "*.c"))
+	if err != nil || len(srcs) == 0 {
+		t.Fatalf("no corpus in testdata/corpus: %v", err)
+	}
+	bins := t.TempDir()
+	total, same := 0, 0
+	for _, src := range srcs {
+		name := strings.TrimSuffix(filepath.Base(src), ".c")
+		bin, err := buildC(bins, "", name, src, "-O1")
+		requireBuilt(t, err)
+		wd := t.TempDir()
+		out := filepath.Join(t.TempDir(), "strace.out")
+		if res := run(t, exec.Command(strace, "-y", "-s", "32", "-o", out, "--", bin, wd)); res.code != 0 {
+			t.Fatalf("strace %s: exit status %d; stderr:\n%s", name, res.code, res.stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := run(t, iotrace(t, "trace", "-s", "32", "--kernel-events", "none", "--", bin, wd))
+		if res.code != 0 {
+			t.Fatalf("iotrace %s: exit status %d; stderr:\n%s", name, res.code, res.stderr)
+		}
+		ours := map[string]int{}
+		for _, l := range strings.Split(string(res.stdout), "\n") {
+			l = textStampRe.ReplaceAllString(l, "")
+			if s := strings.TrimSpace(l); s == "" || strings.HasPrefix(s, "·") || strings.HasPrefix(s, "↳") || strings.HasPrefix(s, "+++ exec ") {
+				continue // kernel evidence and notes: iotrace's own lines
+			}
+			ours[normStrace(textDurRe.ReplaceAllString(l, ""))]++
+		}
+		var missed []string
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if m := straceResultRe.FindStringSubmatch(l); m != nil {
+				l = m[1] + " " + m[2] // strace pads the result to a column
+			}
+			l = normStrace(l)
+			total++
+			if ours[l] > 0 {
+				ours[l]--
+				same++
+			} else {
+				missed = append(missed, l)
+			}
+		}
+		if len(missed) > 0 {
+			t.Logf("%s: %d of strace's lines not reproduced:\n  %s", name, len(missed), strings.Join(missed, "\n  "))
+		}
+	}
+	share := float64(same) / float64(total)
+	t.Logf("%d of strace's %d lines reproduced exactly (%.1f %%)", same, total, 100*share)
+	if share < 0.95 {
+		t.Errorf("%d of strace's %d lines reproduced exactly (%.1f %%), want 95 %% or more", same, total, 100*share)
+	}
+}
+
+var (
+	straceResultRe = regexp.MustCompile(`^(.*?\)) +(= .*)$`)
+	pointerRe      = regexp.MustCompile(`0x[0-9a-f]{5,}`)
+	portRe         = regexp.MustCompile(`htons\(\d+\)`)
+	tidAddrRe      = regexp.MustCompile(`^(set_tid_address\(.*\)) = \d+$`)
+	randomRe       = regexp.MustCompile(`^getrandom\("[^"]*"`)
+)
+
+// normStrace replaces what differs between two runs of one program.
+func normStrace(l string) string {
+	l = pointerRe.ReplaceAllString(l, "0xPTR")
+	l = inodeRe.ReplaceAllString(l, ":[N]")
+	l = portRe.ReplaceAllString(l, "htons(PORT)")
+	l = tidAddrRe.ReplaceAllString(l, "$1 = TID")
+	return randomRe.ReplaceAllString(l, `getrandom("BYTES"`)
+}

@@ -184,7 +184,7 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 	case syscalls.Path, syscalls.PrctlArg:
 		_, cut := dec.Get(a.Name + "_cut")
 		writeQuoted(b, v, cut)
-	case syscalls.Buf:
+	case syscalls.Buf, syscalls.BufHex:
 		if f, isObj := v.(event.Fields); isObj {
 			d, _ := f.Str("data")
 			_, trunc := f.Get("trunc")
@@ -270,9 +270,9 @@ func writeMore(b *strings.Builder, dec event.Fields, name string) {
 
 func isPointer(t syscalls.ArgType) bool {
 	switch t {
-	case syscalls.Path, syscalls.Buf, syscalls.IOV, syscalls.OpenHow, syscalls.EpollEvent, syscalls.EpollEvents,
+	case syscalls.Path, syscalls.Buf, syscalls.BufHex, syscalls.IOV, syscalls.OpenHow, syscalls.EpollEvent, syscalls.EpollEvents,
 		syscalls.PipeFDs, syscalls.SockAddr, syscalls.IOCBs, syscalls.IOEvents, syscalls.AIOContext,
-		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus, syscalls.IntPtr, syscalls.Stat, syscalls.SigAction, syscalls.SigSet:
+		syscalls.UringParams, syscalls.Argv, syscalls.PollFDs, syscalls.WaitStatus, syscalls.IntPtr, syscalls.Stat, syscalls.SigAction, syscalls.SigSet, syscalls.Rlimit:
 		return true
 	}
 	return false

@@ -195,6 +195,14 @@ func (d *Decoder) scalar(t syscalls.ArgType, v uint64, s *event.Syscall) (any, b
 		return Signal(int(v)), true
 	case syscalls.SigHow:
 		return SigHow(v), true
+	case syscalls.ArchPrctl:
+		return ArchPrctl(v), true
+	case syscalls.HexInt:
+		return "0x" + strconv.FormatUint(v, 16), true
+	case syscalls.RlimitResource:
+		return RlimitResource(v), true
+	case syscalls.GrndFlags:
+		return nameFlags(v, grndFlags, "0"), true
 	case syscalls.CloneFlags:
 		return CloneFlags(v), true
 	case syscalls.PrctlOption:
@@ -240,6 +248,15 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 		}
 	case syscalls.Buf:
 		return bufValue(p[:min(n, len(p))], uint64(h.Len))
+	case syscalls.BufHex:
+		f := bufValue(nil, uint64(h.Len))
+		f[0].Val = EscapeHex(p[:min(n, len(p))])
+		if uint64(min(n, len(p))) < uint64(h.Len) {
+			f = append(f[:1], event.Field{Key: "trunc", Val: true})
+		} else {
+			f = f[:1]
+		}
+		return f
 	case syscalls.IOV:
 		limit := int64(-1) // a call's input: every iovec's bytes are there to show
 		if cs.AtExit && !cs.Input {
@@ -264,6 +281,10 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 		// written only when a child is reported (ret > 0; WNOHANG with none returns 0)
 		if b := p[:min(n, len(p))]; len(b) >= 4 && s.Ret > 0 {
 			return WaitStatus(int32(le32(b)))
+		}
+	case syscalls.Rlimit:
+		if b := p[:min(n, len(p))]; len(b) >= 16 {
+			return "{rlim_cur=" + RlimValue(le64(b)) + ", rlim_max=" + RlimValue(le64(b[8:])) + "}"
 		}
 	case syscalls.SigAction:
 		if f := SigAction(p[:min(n, len(p))]); f != nil {
@@ -292,6 +313,9 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 	case syscalls.UringParams:
 		return UringParams(p[:min(n, len(p))])
 	case syscalls.EpollEvent:
+		if n == 0 {
+			return nil // no event given (EPOLL_CTL_DEL's NULL)
+		}
 		f, _ := EpollEvent(d.arch, p[:min(n, len(p))])
 		return f
 	case syscalls.EpollEvents:

@@ -196,3 +196,55 @@ func SigAction(b []byte) event.Fields {
 	}
 	return f
 }
+
+// ArchPrctl names x86_64's arch_prctl codes.
+func ArchPrctl(v uint64) string {
+	if s, ok := lookupSym(v, archPrctlCodes); ok {
+		return s
+	}
+	return hex(v)
+}
+
+var archPrctlCodes = []sym{
+	{0x1001, "ARCH_SET_GS"}, {0x1002, "ARCH_SET_FS"}, {0x1003, "ARCH_GET_FS"}, {0x1004, "ARCH_GET_GS"},
+	{0x1011, "ARCH_GET_CPUID"}, {0x1012, "ARCH_SET_CPUID"}, {0x1021, "ARCH_GET_XCOMP_SUPP"},
+	{0x1022, "ARCH_GET_XCOMP_PERM"}, {0x1023, "ARCH_REQ_XCOMP_PERM"}, {0x2001, "ARCH_MAP_VDSO_X32"},
+	{0x2002, "ARCH_MAP_VDSO_32"}, {0x2003, "ARCH_MAP_VDSO_64"},
+}
+
+var rlimitNames = []string{
+	"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
+	"RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS",
+	"RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+}
+
+// RlimitResource names prlimit64's resource (the same numbers on x86_64 and arm64).
+func RlimitResource(v uint64) string {
+	if v < uint64(len(rlimitNames)) {
+		return rlimitNames[v]
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+// RlimValue writes a limit as strace does: RLIM64_INFINITY, a multiple of 1024 as N*1024.
+func RlimValue(v uint64) string {
+	switch {
+	case v == ^uint64(0):
+		return "RLIM64_INFINITY"
+	case v > 0 && v%1024 == 0:
+		return strconv.FormatUint(v/1024, 10) + "*1024"
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+var grndFlags = []sym{{0x1, "GRND_NONBLOCK"}, {0x2, "GRND_RANDOM"}, {0x4, "GRND_INSECURE"}}
+
+// EscapeHex writes every byte as \xNN, as strace shows binary buffers (getrandom's).
+func EscapeHex(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 4*len(b))
+	for _, c := range b {
+		out = append(out, '\\', 'x', digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}

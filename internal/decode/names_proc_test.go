@@ -133,3 +133,24 @@ func TestSigSetAndAction(t *testing.T) {
 		t.Errorf("SigHow(2) = %q", got)
 	}
 }
+
+// The start-up calls of every program, as strace prints them.
+func TestStartupNames(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{ArchPrctl(0x1002), "ARCH_SET_FS"},
+		{ArchPrctl(0x9999), "0x9999"},
+		{RlimitResource(3), "RLIMIT_STACK"},
+		{RlimitResource(7), "RLIMIT_NOFILE"},
+		{RlimitResource(99), "99"},
+		{RlimValue(8 << 20), "8192*1024"},
+		{RlimValue(^uint64(0)), "RLIM64_INFINITY"},
+		{RlimValue(1000), "1000"},
+		{RlimValue(0), "0"},
+		{EscapeHex([]byte{0x93, 0x07, 'A'}), `\x93\x07\x41`},
+		{nameFlags(1, grndFlags, "0"), "GRND_NONBLOCK"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

@@ -63,6 +63,12 @@ const (
 	SigAction                      // struct sigaction as the kernel takes it (rt_sigaction)
 	SigSet                         // a sigset_t behind a pointer: [USR1 CHLD], ~[] for a full one
 	SigHow                         // SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK
+	ArchPrctl                      // ARCH_SET_FS, … (x86_64's arch_prctl)
+	HexInt                         // a number strace prints in hex (rseq's length and signature)
+	RlimitResource                 // RLIMIT_*
+	Rlimit                         // struct rlimit: {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}
+	BufHex                         // a buffer of binary bytes, every one as \xNN (getrandom's, as strace shows it)
+	GrndFlags                      // GRND_NONBLOCK|GRND_RANDOM|GRND_INSECURE
 )
 
 // CaptureKind says what the BPF side copies from user memory for an argument. The values are
