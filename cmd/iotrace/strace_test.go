@@ -30,13 +30,7 @@ const diffFilter = "trace=%vectored,%epoll,%mmap,%fadvise,%aio,%dup,read,write,o
 // tracepoint names are strace's names for these syscalls.
 func TestAgainstStrace(t *testing.T) {
 	testutil.RequireBPF(t)
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		if testutil.InCI() {
-			t.Fatalf("strace is required in CI (make deps installs it): %v", err)
-		}
-		t.Skipf("needs strace: %v", err)
-	}
+	strace := requireStrace(t)
 	t.Parallel()
 	filter, err := syscalls.ParseFilter(syscalls.Native(), []string{diffFilter})
 	if err != nil {
@@ -363,15 +357,7 @@ func TestFDLabelsLikeStrace(t *testing.T) {
 		t.Fatalf("the timeline's lines:\n%s\nwant (inodes from fstat):\n%s\nwhole output:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"), res.stdout)
 	}
 
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		// make deps installs strace on the host; the kernel matrix's guests need not have it
-		// (the comparison depends on strace, not on the kernel: the host's run makes it)
-		if testutil.InCI() && os.Getenv("IOTRACE_BIN") == "" {
-			t.Fatalf("strace is required in CI (make deps installs it): %v", err)
-		}
-		t.Skipf("the lines hold (inodes checked against fstat); strace is not here to compare with: %v", err)
-	}
+	strace := requireStrace(t) // the lines above hold (inodes checked against fstat) either way
 	out := filepath.Join(t.TempDir(), "strace.out")
 	if res := run(t, exec.Command(strace, "-qq", "-y", "-o", out, "-e", filter, "--", helperBin, "fdlabels", file)); res.code != 0 {
 		t.Fatalf("strace: exit status %d; stderr:\n%s", res.code, res.stderr)
@@ -407,13 +393,7 @@ func TestFDLabelsLikeStrace(t *testing.T) {
 // reproduced exactly must stay at 95 % or more; the lines that differ are logged.
 func TestStraceCorpus(t *testing.T) {
 	testutil.RequireBPF(t)
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		if testutil.InCI() {
-			t.Fatalf("strace is required in CI (make deps installs it): %v", err)
-		}
-		t.Skipf("needs strace: %v", err)
-	}
+	strace := requireStrace(t)
 	srcs, err := filepath.Glob(filepath.Join("testdata", "corpus", "*.c"))
 	if err != nil || len(srcs) == 0 {
 		t.Fatalf("no corpus in testdata/corpus: %v", err)
@@ -485,4 +465,19 @@ func normStrace(l string) string {
 	l = portRe.ReplaceAllString(l, "htons(PORT)")
 	l = tidAddrRe.ReplaceAllString(l, "$1 = TID")
 	return randomRe.ReplaceAllString(l, `getrandom("BYTES"`)
+}
+
+// requireStrace finds strace, or stops the test: a failure on the CI host (make deps installs
+// strace), a skip elsewhere — outside CI, and in the kernel matrix's guests, which need not have
+// it (a comparison with strace depends on strace, not on the kernel: the host's run makes it).
+func requireStrace(t *testing.T) string {
+	t.Helper()
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		if testutil.InCI() && os.Getenv("IOTRACE_BIN") == "" {
+			t.Fatalf("strace is required in CI (make deps installs it): %v", err)
+		}
+		t.Skipf("needs strace: %v", err)
+	}
+	return strace
 }
