@@ -120,6 +120,9 @@ static __noinline __u32 cap_argv(__u8 *buf, __u32 off, struct iot_cap *c, struct
 	__u32 stride = sizeof(struct iot_str) + IOT_ARGV_STR;
 	__u64 uptr = a->uptr;
 	__u32 n = 0;
+	/* Each string is cut at the snap length, as strace -s cuts them: one byte more than it is
+	 * read, and the NUL, so that a string longer than the snap length is known to be. */
+	__u32 lim = snaplen + 2 < IOT_ARGV_STR ? snaplen + 2 : IOT_ARGV_STR;
 
 	for (int i = 0; i < IOT_ARGV_MAX; i++) {
 		__u64 p;
@@ -128,18 +131,44 @@ static __noinline __u32 cap_argv(__u8 *buf, __u32 off, struct iot_cap *c, struct
 			break;
 		if (bpf_probe_read_user(&p, sizeof(p), (void *)(uptr + i * sizeof(p))) || !p)
 			break;
-		long r = bpf_probe_read_user_str(buf + MASK(off + sizeof(struct iot_str)), IOT_ARGV_STR, (void *)p);
-		__u32 k = r > 0 ? r - 1 : 0;
+		bound(lim, 128);
+		long r = bpf_probe_read_user_str(buf + MASK(off + sizeof(struct iot_str)), lim, (void *)p);
+		__u32 k = r > 0 ? r - 1 : 0, cut = 0;
+		if (r == lim && (k > snaplen || lim == IOT_ARGV_STR)) {
+			/* longer than the snap length (or, at the buffer's end, perhaps longer): cut */
+			if (k > snaplen)
+				k = snaplen;
+			cut = IOT_STR_CUT;
+		}
 		if (k > IOT_ARGV_STR)
 			k = IOT_ARGV_STR;
 		struct iot_str *s = (void *)(buf + MASK(off));
-		s->len = k;
+		s->len = k | cut;
 		s->stride = stride;
 		off += stride;
 		n++;
 	}
 	c->n = n;
-	c->len = n;
+	/* the environment is only counted, as strace does without -v */
+	__u64 envp = a->cnt;
+	__u32 vars = 0;
+	if (!envp) {
+		c->len = IOT_ENV_UNREAD;
+		return off;
+	}
+	for (int i = 0; i < IOT_ENV_MAX; i++) {
+		__u64 p;
+
+		if (bpf_probe_read_user(&p, sizeof(p), (void *)(envp + i * sizeof(p)))) {
+			if (i == 0)
+				vars = IOT_ENV_UNREAD;
+			break;
+		}
+		if (!p)
+			break;
+		vars++;
+	}
+	c->len = vars;
 	return off;
 }
 
@@ -305,6 +334,7 @@ __attribute__((noinline)) __u32 take_capture(struct scratch *sc, const struct io
 		return cap_ptrarr(buf, off, c, &ca);
 	case IOT_CAP_ARGV:
 		ca.uptr = uptr;
+		ca.cnt = a < 5 ? args[a + 1] : 0; /* envp follows argv (execve, execveat) */
 		return cap_argv(buf, off, c, &ca);
 	case IOT_CAP_FDPAIR:
 		ca.uptr = uptr;

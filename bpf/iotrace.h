@@ -15,6 +15,8 @@
 #define IOT_STRUCT_MAX 128   /* largest struct capture (io_uring_params is 120) */
 #define IOT_ARGV_MAX 8       /* argv strings captured per execve */
 #define IOT_ARGV_STR 64      /* bytes of each argv string */
+#define IOT_ENV_MAX 1024     /* environment strings counted per execve (strace shows "N vars") */
+#define IOT_ENV_UNREAD 0xffffffffu
 /* iot_kernel.id of user page faults from the software perf event (no tracepoint has it: the
  * kernel gives event ids below TRACE_EVENT_TYPE_MAX, 0xffff) */
 #define IOT_KEV_ID_PAGE_FAULTS 0xffff
@@ -54,7 +56,9 @@ enum iot_cap_kind {
 	IOT_CAP_IOV = 4,    /* iovecs; len: iovcnt; payload: n entries (struct iot_iov + caplen bytes), stride apart */
 	IOT_CAP_ARRAY = 5,  /* elements; len: count; payload: n elements of spec.size */
 	IOT_CAP_PTRARR = 6, /* pointers to structs; len: count; payload: n structs of spec.size */
-	IOT_CAP_ARGV = 7,   /* strings; payload: n entries (struct iot_str + len bytes), stride apart */
+	IOT_CAP_ARGV = 7,   /* strings; payload: n entries (struct iot_str + len bytes), stride apart;
+	                     * len: the environment's strings (the pointer array after argv), counted up
+	                     * to IOT_ENV_MAX, or IOT_ENV_UNREAD when it could not be read */
 	IOT_CAP_FDINFO = 8, /* the file behind a descriptor (spec.arg, or the return value when arg > 5):
 	                     * payload: struct iot_fdinfo */
 	IOT_CAP_FDPAIR = 9, /* the int[2] of descriptors at spec.arg (pipe, socketpair) and the file
@@ -160,6 +164,8 @@ struct iot_fdinfo {
 	__u32 dev;
 	__u32 pad;
 };
+
+#define IOT_STR_CUT 0x80000000u /* in iot_str.len: the string went on past what was captured */
 
 struct iot_str {
 	__u32 len;

@@ -166,6 +166,12 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 	case syscalls.Hex:
 		b.WriteString(ptr(a.Value))
 		return
+	case syscalls.Envp:
+		b.WriteString(ptr(a.Value))
+		if n, ok := dec.Int(a.Name + "_vars"); ok && a.Value != 0 {
+			b.WriteString(" /* " + strconv.FormatInt(n, 10) + " vars */") // as strace shows it without -v
+		}
+		return
 	}
 	if !ok {
 		if t == syscalls.Octal {
@@ -201,7 +207,14 @@ func writeArg(b *strings.Builder, t syscalls.ArgType, a event.Arg, dec event.Fie
 		writeIOV(b, v, a)
 		writeMore(b, dec, a.Name)
 	case syscalls.Argv:
-		writeList(b, v, func(e any) { writeQuoted(b, e, false) })
+		writeList(b, v, func(e any) {
+			if f, cut := e.(event.Fields); cut { // a string the snap length cut
+				d, _ := f.Str("data")
+				writeQuoted(b, d, true)
+				return
+			}
+			writeQuoted(b, e, false)
+		})
 	case syscalls.SockAddr:
 		writeSockAddr(b, v)
 	case syscalls.Stat:

@@ -240,6 +240,15 @@ var tests = []struct {
 		`newfstatat(AT_FDCWD, "/dev/null", {st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}, 0) = 0`,
 	},
 	{
+		"execve", dec(call("execve", 0, ptrA, ptrA+0x100, ptrA+0x200), "filename", "/bin/true", "argv", []any{"true"}, "envp_vars", int64(35)),
+		`execve("/bin/true", ["true"], 0x7ffd00001200 /* 35 vars */) = 0`,
+	},
+	{
+		"execve cut", dec(call("execve", 0, ptrA, ptrA+0x100, ptrA+0x200), "filename", "/bin/sh",
+			"argv", []any{"sh", fields("data", "0123", "trunc", true)}),
+		`execve("/bin/sh", ["sh", "0123"...], 0x7ffd00001200) = 0`,
+	},
+	{
 		"getsockname", dec(call("getsockname", 0, 3, ptrA, ptrA+0x100), "usockaddr_len", int64(16)),
 		`getsockname(3, 0x7ffd00001000, [16]) = 0`,
 	},

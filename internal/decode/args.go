@@ -37,6 +37,9 @@ func (d *Decoder) decodeArgs(s *event.Syscall, spec *syscalls.Spec, names []stri
 				if t == syscalls.Path && pathCut(c) {
 					out = append(out, event.Field{Key: name + "_cut", Val: true})
 				}
+				if vars, ok := envVars(t, c); ok && i+1 < len(names) {
+					out = append(out, event.Field{Key: names[i+1] + "_vars", Val: vars})
+				}
 			}
 		}
 	}
@@ -121,6 +124,19 @@ func uncaptured(cs syscalls.Capture, c []byte, val any) int64 {
 	}
 	h := (*bpf.IotraceIotCap)(unsafe.Pointer(&c[0]))
 	return max(int64(h.Len)-int64(len(list)), 0)
+}
+
+// envVars is the count of environment strings the BPF side took with an argv capture
+// (IOT_ENV_UNREAD, 0xffffffff: the array could not be read).
+func envVars(t syscalls.ArgType, c []byte) (int64, bool) {
+	if t != syscalls.Argv {
+		return 0, false
+	}
+	h := (*bpf.IotraceIotCap)(unsafe.Pointer(&c[0]))
+	if h.Len == 0xffffffff {
+		return 0, false
+	}
+	return int64(h.Len), true
 }
 
 // pathCut reports whether the BPF side had to cut a path (it copies at most IOT_PATH_MAX
@@ -399,13 +415,23 @@ func iovValue(p []byte, n int, limit int64) []any {
 
 var strHdr = int(unsafe.Sizeof(bpf.IotraceIotStr{}))
 
+// strCut is IOT_STR_CUT: the string went on past what was captured.
+const strCut = 0x80000000
+
+// argvValue decodes captured argv strings: each a string, or {"data":…,"trunc":true} when the
+// snap length cut it (as a buffer is shown).
 func argvValue(p []byte, n int) []any {
 	out := make([]any, 0, n)
 	off := 0
 	for i := 0; i < n && off+strHdr <= len(p); i++ {
 		e := (*bpf.IotraceIotStr)(unsafe.Pointer(&p[off]))
-		k := max(0, min(int(e.Len), int(e.Stride)-strHdr)) // within its stride, as in iovValue
-		out = append(out, EscapeString(string(p[off+strHdr:min(len(p), off+strHdr+k)])))
+		k := max(0, min(int(e.Len&^strCut), int(e.Stride)-strHdr)) // within its stride, as in iovValue
+		str := EscapeString(string(p[off+strHdr : min(len(p), off+strHdr+k)]))
+		if e.Len&strCut != 0 {
+			out = append(out, event.Fields{{Key: "data", Val: str}, {Key: "trunc", Val: true}})
+		} else {
+			out = append(out, str)
+		}
 		if int(e.Stride) < strHdr {
 			break
 		}

@@ -367,8 +367,18 @@ func callCases(arch string) []callCase {
 		},
 		{
 			name: "execve", call: "execve", args: []uint64{ptrA, ptrB, 0x7ffd_0000_3000}, ret: 0,
-			caps: [][]byte{capStr(0, "/bin/echo"), capArgv(1, "echo", "hi there", strings.Repeat("x", 64))},
-			want: `{"filename":"/bin/echo","argv":["echo","hi there","` + strings.Repeat("x", 64) + `"]}`,
+			caps: [][]byte{capStr(0, "/bin/echo"), capArgv(1, 35, "echo", "hi there", strings.Repeat("x", 64))},
+			want: `{"filename":"/bin/echo","argv":["echo","hi there","` + strings.Repeat("x", 64) + `"],"envp_vars":35}`,
+		},
+		{
+			name: "execve with an argument cut at the snap length", call: "execve", args: []uint64{ptrA, ptrB, 0x7ffd_0000_3000}, ret: 0,
+			caps: [][]byte{capStr(0, "/bin/sh"), capArgv(1, 2, "sh", "-c", "env -i A=1 B=2 /bin/true; /bin/t...")},
+			want: `{"filename":"/bin/sh","argv":["sh","-c",{"data":"env -i A=1 B=2 /bin/true; /bin/t","trunc":true}],"envp_vars":2}`,
+		},
+		{
+			name: "execve with an environment it could not read", call: "execve", args: []uint64{ptrA, ptrB, 0x10}, ret: -14,
+			caps: [][]byte{capStr(0, "/bin/echo"), capArgv(1, 0xffffffff, "echo")},
+			want: `{"filename":"/bin/echo","argv":["echo"]}`,
 		},
 		{
 			name: "epoll_ctl", call: "epoll_ctl", args: []uint64{5, 1, 3, ptrA}, ret: 0,
@@ -1065,7 +1075,7 @@ func corruptRecords(tab *syscalls.Table) map[string][]byte {
 		"ptrarr count past the end": bigCounts(syscallRec(7, sub, 1, []uint64{1, 1, ptrA},
 			capPtrArr(0, 1, IOCBSize, make([]byte, IOCBSize))), caps),
 		"argv count past the end": bigCounts(syscallRec(7, exec, 0, []uint64{ptrA, ptrB},
-			capStr(0, "/x"), capArgv(1, "x")), caps+len(capStr(0, "/x"))),
+			capStr(0, "/x"), capArgv(1, 0, "x")), caps+len(capStr(0, "/x"))),
 		"iov stride zero": func() []byte {
 			r := syscallRec(7, writev, 5, []uint64{3, ptrA, 2}, capIOV(0, 2, snap, iov{5, "hello"}, iov{1, "x"}))
 			binary.LittleEndian.PutUint32(r[iov0+int(unsafe.Offsetof(bpf.IotraceIotIov{}.Stride)):], 0)

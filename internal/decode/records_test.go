@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"reflect"
+	"strings"
 	"unsafe"
 
 	"github.com/iotrace/iotrace/bpf"
@@ -141,15 +142,21 @@ func capPtrArr(slot int, cnt uint32, size int, elems ...[]byte) []byte {
 }
 
 // capArgv: entries are an iot_str and IOT_ARGV_STR bytes.
-func capArgv(slot int, args ...string) []byte {
+// capArgv: the strings captured, and the environment's count (vars; 0xffffffff: not read). A
+// string ending in "..." was cut by the snap length (the "..." is not captured).
+func capArgv(slot int, vars uint32, args ...string) []byte {
 	const stride = 8 + 64
 	var p []byte
 	for _, a := range args {
-		e := append(encode(&bpf.IotraceIotStr{Len: uint32(len(a)), Stride: stride}), a...)
+		n := uint32(len(a))
+		if s, cut := strings.CutSuffix(a, "..."); cut {
+			a, n = s, uint32(len(s))|0x80000000
+		}
+		e := append(encode(&bpf.IotraceIotStr{Len: n, Stride: stride}), a...)
 		p = append(p, e...)
 		p = append(p, make([]byte, stride-len(e))...)
 	}
-	return capture(bpf.IotraceIotCapKindIOT_CAP_ARGV, slot, len(args), uint32(len(args)), p)
+	return capture(bpf.IotraceIotCapKindIOT_CAP_ARGV, slot, len(args), vars, p)
 }
 
 func comm(s string) (c [16]int8) {

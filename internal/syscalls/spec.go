@@ -69,6 +69,7 @@ const (
 	Rlimit                         // struct rlimit: {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}
 	BufHex                         // a buffer of binary bytes, every one as \xNN (getrandom's, as strace shows it)
 	GrndFlags                      // GRND_NONBLOCK|GRND_RANDOM|GRND_INSECURE
+	Envp                           // execve's environment: its address and how many strings, /* 35 vars */
 )
 
 // CaptureKind says what the BPF side copies from user memory for an argument. The values are

@@ -167,8 +167,8 @@ var specs = map[string]Spec{
 	"io_uring_enter":    {Args: argTypes{0: FD, 1: Uint, 2: Uint, 3: UringEnterFlags, 4: Hex, 5: Uint}},
 	"io_uring_register": {Args: argTypes{0: FD, 1: UringRegisterOp, 2: Hex, 3: Uint}},
 
-	"execve":          {Args: argTypes{0: Path, 1: Argv, 2: Hex}, Captures: []Capture{execPath(0), atEntry(CapArgv, 1, LenNone, 0, 0)}},
-	"execveat":        {Args: argTypes{0: DirFD, 1: Path, 2: Argv, 3: Hex, 4: AtFlags}, Captures: []Capture{execPath(1), atEntry(CapArgv, 2, LenNone, 0, 0)}},
+	"execve":          {Args: argTypes{0: Path, 1: Argv, 2: Envp}, Captures: []Capture{execPath(0), atEntry(CapArgv, 1, LenNone, 0, 0)}},
+	"execveat":        {Args: argTypes{0: DirFD, 1: Path, 2: Argv, 3: Envp, 4: AtFlags}, Captures: []Capture{execPath(1), atEntry(CapArgv, 2, LenNone, 0, 0)}},
 	"exit":            {Args: argTypes{0: Int}, NoReturn: true},
 	"exit_group":      {Args: argTypes{0: Int}, NoReturn: true},
 	"clone":           {Args: argTypes{0: CloneFlags, 1: Hex, 2: Hex, 3: Hex, 4: Hex}},
