@@ -211,6 +211,9 @@ static int fdlabels(const char *path)
 		return 1;
 	}
 	int fds[] = { p[0], p[1], sv[0], sv[1], s, c };
+	/* on the stack, resident: a write refused before it reads its buffer (EBADF) leaves a
+	 * constant's page untouched, and BPF cannot fault one in */
+	char x[1] = { 'x' };
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
 		struct stat st;
 		if (fstat(fds[i], &st)) {
@@ -218,7 +221,7 @@ static int fdlabels(const char *path)
 			return 1;
 		}
 		fprintf(stderr, "truth fd=%d ino=%llu\n", fds[i], (unsigned long long)st.st_ino);
-		if (write(fds[i], "x", 1) < 0 && i != 0 && i != 4) { /* the pipe's read end and the unconnected socket refuse */
+		if (write(fds[i], x, 1) < 0 && i != 0 && i != 4) { /* the pipe's read end and the unconnected socket refuse */
 			perror("iohelper: write");
 			return 1;
 		}
