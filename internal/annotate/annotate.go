@@ -308,9 +308,13 @@ func (a *Annotator) update(p *proc, s *event.Syscall) {
 // the inode (key); else the fallback (a recording made before it did).
 func inodeLabel(dec event.Fields, key, kind, fallback string) string {
 	if ino, ok := dec.Int(key); ok && ino != 0 {
-		return kind + ":[" + strconv.FormatInt(ino, 10) + "]"
+		return inodeName(kind, ino)
 	}
 	return fallback
+}
+
+func inodeName(kind string, ino int64) string {
+	return kind + ":[" + strconv.FormatInt(ino, 10) + "]"
 }
 
 // openPair models the two descriptors pipe and socketpair fill in (argument name): a pipe's
@@ -331,7 +335,7 @@ func (a *Annotator) openPair(p *proc, s *event.Syscall, name, kind string, cloex
 		label := kind
 		if i < len(inoList) {
 			if ino, ok := event.AsInt(inoList[i]); ok && ino != 0 {
-				label = kind + ":[" + strconv.FormatInt(ino, 10) + "]"
+				label = inodeName(kind, ino)
 			}
 		}
 		f := shared

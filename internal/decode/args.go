@@ -265,13 +265,8 @@ func (d *Decoder) captured(t syscalls.ArgType, cs syscalls.Capture, c []byte, s 
 	case syscalls.Buf:
 		return bufValue(p[:min(n, len(p))], uint64(h.Len))
 	case syscalls.BufHex:
-		f := bufValue(nil, uint64(h.Len))
-		f[0].Val = EscapeHex(p[:min(n, len(p))])
-		if uint64(min(n, len(p))) < uint64(h.Len) {
-			f = append(f[:1], event.Field{Key: "trunc", Val: true})
-		} else {
-			f = f[:1]
-		}
+		f := bufValue(p[:min(n, len(p))], uint64(h.Len))
+		f[0].Val = EscapeHex(p[:min(n, len(p))]) // the same buffer, every byte in hex
 		return f
 	case syscalls.IOV:
 		limit := int64(-1) // a call's input: every iovec's bytes are there to show
