@@ -149,18 +149,39 @@ static __noinline __u32 cap_argv(__u8 *buf, __u32 off, struct iot_cap *c, struct
 		n++;
 	}
 	c->n = n;
-	/* the environment is only counted, as strace does without -v */
+	/* The environment is only counted, as strace does without -v. Its pointers are read a chunk
+	 * at a time into the scratch past the record's end, and counted without a branch per pointer:
+	 * the verifier walks every step of this loop, and a pointer at a time it was most of the
+	 * entry program's verification, the bulk of iotrace's start-up. */
 	__u64 envp = a->cnt;
-	__u32 vars = 0;
 	if (!envp) {
 		c->len = IOT_ENV_UNREAD;
 		return off;
 	}
-	for (int i = 0; i < IOT_ENV_MAX; i++) {
+	__u64 *chunk = (void *)(buf + MASK(off));
+	__u64 at = envp, alive = 1;
+	__u32 vars = 0;
+	bool fault = false;
+	for (int i = 0; i < IOT_ENV_MAX / IOT_ENV_CHUNK; i++) {
+		if (bpf_probe_read_user(chunk, IOT_ENV_CHUNK * sizeof(__u64), (void *)at)) {
+			fault = true; /* the chunk runs into unmapped memory: its pointers one by one, below */
+			break;
+		}
+		for (int j = 0; j < IOT_ENV_CHUNK; j++) {
+			__u64 p = chunk[j], neg = -p;
+			asm volatile("" : "+r"(neg)); /* kept as arithmetic: (p | -p) >> 63 is p != 0 */
+			alive &= (p | neg) >> 63;
+			vars += alive;
+		}
+		if (!alive)
+			break;
+		at += IOT_ENV_CHUNK * sizeof(__u64);
+	}
+	for (int j = 0; fault && j < IOT_ENV_CHUNK; j++) {
 		__u64 p;
 
-		if (bpf_probe_read_user(&p, sizeof(p), (void *)(envp + i * sizeof(p)))) {
-			if (i == 0)
+		if (bpf_probe_read_user(&p, sizeof(p), (void *)(at + j * sizeof(p)))) {
+			if (!vars)
 				vars = IOT_ENV_UNREAD;
 			break;
 		}
@@ -235,10 +256,14 @@ struct cap_call {
 	__u32 slot;
 };
 
-/* take_capture appends capture cc->slot, described by s, at cc->off in the record being assembled
- * in sc, and returns the new end. It is a global function: the verifier checks it once, on its
- * own, instead of once for every state of every caller (which made loading slow). */
-__attribute__((noinline)) __u32 take_capture(struct scratch *sc, const struct iot_cap_spec *s, const struct cap_call *cc)
+/* capture appends capture cc->slot, described by s, at cc->off in the record being assembled in
+ * sc, and returns the new end. entry says which program takes it: only exec's path and argv are
+ * read at entry (at exit the old address space is gone), and an argv is never read at exit, so
+ * each program carries, and the verifier walks, only the kinds it can take (the argv's
+ * environment count alone is a third of a program's verification). probe.configureSyscalls
+ * refuses any other split; were one asked for, the capture would come out empty. */
+static __always_inline __u32 capture(struct scratch *sc, const struct iot_cap_spec *s, const struct cap_call *cc,
+				     const bool entry)
 {
 	if (!sc || !s || !cc)
 		return 0;
@@ -260,6 +285,8 @@ __attribute__((noinline)) __u32 take_capture(struct scratch *sc, const struct io
 	c->n = 0;
 	c->len = 0;
 	off += sizeof(*c);
+	if (entry ? s->kind != IOT_CAP_STR && s->kind != IOT_CAP_ARGV : s->kind == IOT_CAP_ARGV)
+		return off;
 	if (s->kind == IOT_CAP_FDINFO) {
 		if (a <= 5)
 			ca.uptr = args[a];
@@ -341,4 +368,18 @@ __attribute__((noinline)) __u32 take_capture(struct scratch *sc, const struct io
 		return cap_fdpair(buf, off, c, &ca);
 	}
 	return off;
+}
+
+/* Global functions: the verifier checks each once, on its own, instead of once for every state of
+ * every caller (which made loading slow). */
+__attribute__((noinline)) __u32 take_capture_entry(struct scratch *sc, const struct iot_cap_spec *s,
+						   const struct cap_call *cc)
+{
+	return capture(sc, s, cc, true);
+}
+
+__attribute__((noinline)) __u32 take_capture_exit(struct scratch *sc, const struct iot_cap_spec *s,
+						  const struct cap_call *cc)
+{
+	return capture(sc, s, cc, false);
 }

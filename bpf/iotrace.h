@@ -16,6 +16,7 @@
 #define IOT_ARGV_MAX 8       /* argv strings captured per execve */
 #define IOT_ARGV_STR 64      /* bytes of each argv string */
 #define IOT_ENV_MAX 1024     /* environment strings counted per execve (strace shows "N vars") */
+#define IOT_ENV_CHUNK 32     /* environment pointers read at once */
 #define IOT_ENV_UNREAD 0xffffffffu
 /* iot_kernel.id of user page faults from the software perf event (no tracepoint has it: the
  * kernel gives event ids below TRACE_EVENT_TYPE_MAX, 0xffff) */

@@ -41,20 +41,21 @@ static __always_inline bool scratch_output(struct scratch *s, __u32 size, __u32 
 	return ok;
 }
 
-/* take_captures appends the captures selected by mask and returns the end offset. */
+/* take_captures appends the captures selected by mask and returns the end offset; entry says
+ * whether the call is being entered or returns. */
 static __always_inline __u32 take_captures(struct scratch *s, __u32 off, const struct iot_sc_conf *conf, __u8 mask,
-					   const __u64 *args, __s64 ret, __u8 *ncap)
+					   const __u64 *args, __s64 ret, __u8 *ncap, const bool entry)
 {
 	struct cap_call cc = { .ret = ret, .off = off };
 	for (int i = 0; i < 6; i++)
 		cc.args[i] = args[i];
 	if (mask & 1) {
-		cc.off = take_capture(s, &conf->cap[0], &cc);
+		cc.off = entry ? take_capture_entry(s, &conf->cap[0], &cc) : take_capture_exit(s, &conf->cap[0], &cc);
 		(*ncap)++;
 	}
 	if (mask & 2) {
 		cc.slot = 1;
-		cc.off = take_capture(s, &conf->cap[1], &cc);
+		cc.off = entry ? take_capture_entry(s, &conf->cap[1], &cc) : take_capture_exit(s, &conf->cap[1], &cc);
 		(*ncap)++;
 	}
 	return cc.off;
@@ -91,7 +92,7 @@ static __always_inline void fill_syscall(struct iot_syscall *e, const __u64 *arg
 /* emit_syscall sends the call's record: straight into the ring when there is nothing to capture,
  * through the scratch buffer when there is. It returns false when the call was lost (counted). */
 static __always_inline bool emit_syscall(__u64 pid_tgid, const __u64 *args, const struct call *c,
-					 const struct iot_sc_conf *conf, __u8 mask)
+					 const struct iot_sc_conf *conf, __u8 mask, const bool entry)
 {
 	if (!conf || !mask) {
 		struct iot_syscall *e = reserve(sizeof(*e), IOT_LOST_CALL_RING);
@@ -109,7 +110,7 @@ static __always_inline bool emit_syscall(__u64 pid_tgid, const __u64 *args, cons
 	fill_hdr(&e->h, c->ts, pid_tgid, IOT_EV_SYSCALL, 0);
 	fill_syscall(e, args, c);
 	__u8 ncap = 0;
-	__u32 off = take_captures(s, sizeof(*e), conf, mask, args, c->ret, &ncap);
+	__u32 off = take_captures(s, sizeof(*e), conf, mask, args, c->ret, &ncap, entry);
 	e->ncap = ncap;
 	return scratch_output(s, off, IOT_LOST_CALL_RING);
 }
@@ -128,7 +129,7 @@ static __always_inline bool emit_enter(__u64 pid_tgid, __u64 ts, const __u64 *ar
 	for (int i = 0; i < 7; i++)
 		e->pad[i] = 0;
 	__u8 ncap = 0;
-	__u32 off = take_captures(s, sizeof(*e), conf, conf->enter_mask, args, 0, &ncap);
+	__u32 off = take_captures(s, sizeof(*e), conf, conf->enter_mask, args, 0, &ncap, true);
 	e->ncap = ncap;
 	return scratch_output(s, off, IOT_LOST_ENTRY);
 }
@@ -209,7 +210,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (conf->noreturn) {
 		in->ts = 0;
 		c.flags = IOT_SC_NORETURN;
-		if (!emit_syscall(pid_tgid, in->args, &c, conf, conf->enter_mask))
+		if (!emit_syscall(pid_tgid, in->args, &c, conf, conf->enter_mask, true))
 			call_lost(tgid, conf);
 		return 0;
 	}
@@ -255,7 +256,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		c.ts = now;
 		c.seq = ++in->seq;
 		c.flags = IOT_SC_NO_ENTRY;
-		if (!emit_syscall(pid_tgid, none, &c, 0, 0))
+		if (!emit_syscall(pid_tgid, none, &c, 0, 0, false))
 			call_lost(pid_tgid >> 32, conf);
 		return 0;
 	}
@@ -268,7 +269,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	in->ts = 0;
 	key = c.nr;
 	conf = bpf_map_lookup_elem(&sc_conf, &key);
-	if (!emit_syscall(pid_tgid, in->args, &c, conf, conf ? conf->exit_mask : 0))
+	if (!emit_syscall(pid_tgid, in->args, &c, conf, conf ? conf->exit_mask : 0, false))
 		call_lost(pid_tgid >> 32, conf);
 	return 0;
 }

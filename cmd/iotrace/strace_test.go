@@ -481,3 +481,39 @@ func requireStrace(t *testing.T) string {
 	}
 	return strace
 }
+
+var varsTruthRe = regexp.MustCompile(`truth vars=(-?\d+)`)
+
+// execve's environment is counted as strace counts it (/* N vars */), across the BPF side's
+// chunked reads: empty, one, a chunk's edges, the limit, an array that ends against an unmapped
+// page, and an unreadable array (no count).
+func TestExecveEnvCount(t *testing.T) {
+	testutil.RequireBPF(t)
+	requireHelper(t)
+	t.Parallel()
+	res := run(t, iotrace(t, "trace", "--kernel-events", "none", "--format", "jsonl", "-e", "trace=execve", "--",
+		helperBin, "envs", "0", "1", "31", "32", "33", "64", "1023", "1024"))
+	if res.code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", res.code, res.stderr)
+	}
+	var want []int64
+	for _, m := range varsTruthRe.FindAllStringSubmatch(string(res.stderr), -1) {
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		want = append(want, n)
+	}
+	rec := readRecording(t, "stdout", res.stdout)
+	var got []int64
+	for _, s := range rec.syscalls(named("execve")) {
+		if name, _ := s.Decoded.Str("filename"); name != "/nonexistent/iotrace-envs" {
+			continue // the helper's own exec
+		}
+		n, ok := s.Decoded.Int("envp_vars")
+		if !ok {
+			n = -1
+		}
+		got = append(got, n)
+	}
+	if len(want) != 10 || !slices.Equal(got, want) {
+		t.Errorf("environment counts %v, want %v (the helper's)", got, want)
+	}
+}

@@ -114,7 +114,7 @@ func Load(cfg Config) (*Set, error) {
 	}
 
 	s := &Set{TracefsMounted: mounted}
-	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
+	if err := loadObjects(spec, &s.objs); err != nil {
 		return nil, explainLoad(err)
 	}
 	if err := s.configureSyscalls(cfg); err != nil {
@@ -155,32 +155,8 @@ func (s *Set) configureSyscalls(cfg Config) error {
 		if syscalls.ChangesModel(name) {
 			c.Model = 1
 		}
-		if sp := syscalls.SpecFor(t.Arch(), name); sp != nil {
-			if sp.NoReturn {
-				c.Noreturn = 1
-			}
-			for i, cp := range sp.Captures {
-				if i >= len(c.Cap) {
-					break
-				}
-				c.Cap[i] = bpf.IotraceIotCapSpec{
-					Kind:   uint8(cp.Kind),
-					Arg:    uint8(cp.Arg),
-					LenSrc: uint8(cp.Len),
-					LenArg: uint8(cp.LenArg),
-					Size:   uint16(cp.Size),
-				}
-				if cp.AtExit && !sp.NoReturn {
-					c.Cap[i].AtExit = 1
-					if cp.Input {
-						c.Cap[i].Input = 1
-					}
-					c.ExitMask |= 1 << i
-				} else {
-					c.EnterMask |= 1 << i
-				}
-				c.Ncap++
-			}
+		if err := setCaptures(&c, syscalls.SpecFor(t.Arch(), name)); err != nil {
+			return fmt.Errorf("configure %s: %w", name, err)
 		}
 		keys = append(keys, uint32(nr))
 		vals = append(vals, c)
@@ -192,6 +168,48 @@ func (s *Set) configureSyscalls(cfg Config) error {
 				return fmt.Errorf("configure syscall %d: %w", keys[i], err)
 			}
 		}
+	}
+	return nil
+}
+
+// setCaptures fills c's captures from sp (nil: none). The BPF side reads at entry only what
+// exec needs (its path and argv: at exit the old address space is gone) and an argv only at entry
+// (bpf/capture.bpf.h): any other split is refused here rather than come out empty.
+func setCaptures(c *bpf.IotraceIotScConf, sp *syscalls.Spec) error {
+	if sp == nil {
+		return nil
+	}
+	if sp.NoReturn {
+		c.Noreturn = 1
+	}
+	for i, cp := range sp.Captures {
+		if i >= len(c.Cap) {
+			return fmt.Errorf("%d captures, the BPF side takes at most %d", len(sp.Captures), len(c.Cap))
+		}
+		c.Cap[i] = bpf.IotraceIotCapSpec{
+			Kind:   uint8(cp.Kind),
+			Arg:    uint8(cp.Arg),
+			LenSrc: uint8(cp.Len),
+			LenArg: uint8(cp.LenArg),
+			Size:   uint16(cp.Size),
+		}
+		atExit := cp.AtExit && !sp.NoReturn
+		if atExit {
+			if cp.Kind == syscalls.CapArgv {
+				return fmt.Errorf("capture %d: an argv is read only at entry", i)
+			}
+			c.Cap[i].AtExit = 1
+			if cp.Input {
+				c.Cap[i].Input = 1
+			}
+			c.ExitMask |= 1 << i
+		} else {
+			if cp.Kind != syscalls.CapStr && cp.Kind != syscalls.CapArgv {
+				return fmt.Errorf("capture %d: only a string or an argv is read at entry", i)
+			}
+			c.EnterMask |= 1 << i
+		}
+		c.Ncap++
 	}
 	return nil
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -229,6 +230,45 @@ static int fdlabels(const char *path)
 	return 0;
 }
 
+/* envs N...: for each N, an execve of a program that does not exist with an environment of N
+ * strings (it fails with ENOENT; iotrace counts the environment at entry); then one whose
+ * environment array ends on the last word of a page followed by an unmapped one (a chunked read
+ * of the array runs into the hole), and one whose array is unreadable. Each count goes to stderr
+ * ("truth vars=N", -1: unreadable) in the order of the calls. */
+static int envs(int argc, char **argv)
+{
+	static char *args[] = { "iotrace-no-such-program", 0 };
+	long pg = sysconf(_SC_PAGESIZE);
+	for (int i = 0; i < argc; i++) {
+		int n = atoi(argv[i]);
+		char **env = calloc(n + 1, sizeof(char *));
+		if (!env) {
+			perror("iohelper: calloc");
+			return 1;
+		}
+		for (int j = 0; j < n; j++)
+			env[j] = "V=1";
+		fprintf(stderr, "truth vars=%d\n", n);
+		execve("/nonexistent/iotrace-envs", args, env);
+		free(env);
+	}
+	char *two = mmap(0, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (two == MAP_FAILED || munmap(two + pg, pg)) {
+		perror("iohelper: mmap");
+		return 1;
+	}
+	int n = 40; /* more than one chunk, the last one cut by the hole */
+	char **env = (char **)(two + pg) - (n + 1);
+	for (int j = 0; j < n; j++)
+		env[j] = "V=1";
+	env[n] = 0;
+	fprintf(stderr, "truth vars=%d\n", n);
+	execve("/nonexistent/iotrace-envs", args, env);
+	fprintf(stderr, "truth vars=-1\n");
+	execve("/nonexistent/iotrace-envs", args, (char **)(two + pg));
+	return 0;
+}
+
 /* stubborn READY: ignore SIGINT, SIGTERM and SIGHUP (trap "" INT TERM HUP), create READY, then
  * sleep until killed. */
 static int stubborn(const char *ready)
@@ -264,6 +304,8 @@ int main(int argc, char **argv)
 		return stubborn(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "fdlabels") == 0)
 		return fdlabels(argv[2]);
-	fprintf(stderr, "usage: iohelper vec FILE | fork | loop MARKER | threads N | writes N MS FILE | daemon N MS FILE | stubborn READY | fdlabels FILE\n");
+	if (argc >= 2 && strcmp(argv[1], "envs") == 0)
+		return envs(argc - 2, argv + 2);
+	fprintf(stderr, "usage: iohelper vec FILE | fork | loop MARKER | threads N | writes N MS FILE | daemon N MS FILE | stubborn READY | fdlabels FILE | envs N...\n");
 	return 2;
 }
