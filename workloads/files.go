@@ -43,17 +43,18 @@ func Evict(fd int) error {
 	}
 	// A page written back can still be held by the filesystem (ext4 keeps a just-committed
 	// page's buffers until the journal lets go of them), and DONTNEED skips it: where
-	// cachestat says pages stayed, flush the filesystem's journal and ask again, a few times.
+	// cachestat says pages stayed, flush the filesystem's journal and ask again, waiting longer
+	// each time (under load the journal's commit can take a few hundred milliseconds).
 	for try := 0; ; try++ {
 		if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
 			return fmt.Errorf("fadvise64 DONTNEED: %w", err)
 		}
 		st, ok, err := PageCache(fd)
-		if err != nil || !ok || st.Cache == 0 || try == 4 {
+		if err != nil || !ok || st.Cache == 0 || try == 12 {
 			return err
 		}
 		_ = unix.Syncfs(fd)
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(time.Duration(min(10*(try+1), 100)) * time.Millisecond)
 	}
 }
 
@@ -61,7 +62,12 @@ func Evict(fd int) error {
 // counts) with cachestat(2), which needs no mapping. ok is false on kernels
 // before 6.5, which lack cachestat.
 func PageCache(fd int) (st unix.Cachestat_t, ok bool, err error) {
-	rng := unix.CachestatRange{Off: 0, Len: 0} // Len 0: to the end of the file
+	return PageCacheRange(fd, 0, 0) // length 0: to the end of the file
+}
+
+// PageCacheRange is PageCache for the bytes off..off+n of the file (n 0: to its end).
+func PageCacheRange(fd int, off, n uint64) (st unix.Cachestat_t, ok bool, err error) {
+	rng := unix.CachestatRange{Off: off, Len: n}
 	if err := unix.Cachestat(uint(fd), &rng, &st, 0); err != nil {
 		if errors.Is(err, unix.ENOSYS) {
 			return st, false, nil

@@ -81,13 +81,31 @@ var checks = map[string]check{
 		return verdict(ordered && sum == r.Ret && r.Ret > 0, seqs(r), "readv returned %d: %s", r.Ret, strings.Join(parts, ", "))
 	}},
 	// nowait-cold: preadv2(RWF_NOWAIT) on File right after its pages were evicted fails with
-	// EAGAIN; nowait-warm: the next one, after a pread64 of the page, returns data.
+	// EAGAIN, or returns data only when the page-cache fill it caused (the read it started) was
+	// done before it looked again: it never waited. Data with no fill inside the call means the
+	// page was still cached, and the premise is not met. nowait-warm: the next one, after a
+	// pread64 of the page, returns data.
 	"nowait-cold": {fn: func(ev *evidence, p workloads.Prediction) result {
 		ps := nowaitReads(ev, p.File)
 		if len(ps) == 0 {
 			return unmeasurable("no preadv2(RWF_NOWAIT) of %s in the trace", p.File)
 		}
-		return verdict(ps[0].Errno == "EAGAIN", seqs(ps[0]), "the first preadv2(RWF_NOWAIT) = %s", retText(ps[0]))
+		first := ps[0]
+		if first.Errno == "EAGAIN" {
+			return held(seqs(first), "the first preadv2(RWF_NOWAIT) = %s", retText(first))
+		}
+		if first.Failed() {
+			return failed(seqs(first), "the first preadv2(RWF_NOWAIT) = %s", retText(first))
+		}
+		if why := ev.missing(kFill); why != "" {
+			return unmeasurable("the first preadv2(RWF_NOWAIT) = %s; whether it read the page itself is %s", retText(first), why)
+		}
+		fills := ev.causedBy(first, kFill)
+		if len(fills) == 0 {
+			return unmeasurable("the first preadv2(RWF_NOWAIT) = %s with no page-cache fill in it: the page was still cached", retText(first))
+		}
+		return held(seqs(first), "the first preadv2(RWF_NOWAIT) = %s: the read it started (%d pages filled in it) was done when it looked again",
+			retText(first), pages(fills))
 	}},
 	"nowait-warm": {fn: func(ev *evidence, p workloads.Prediction) result {
 		ps := nowaitReads(ev, p.File)

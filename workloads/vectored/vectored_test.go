@@ -79,8 +79,18 @@ func TestNowait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(res.coldErr, unix.EAGAIN) {
-		t.Errorf("cold preadv2(RWF_NOWAIT) = %d, %v; want EAGAIN", res.coldN, res.coldErr)
+	// On a cold page RWF_NOWAIT starts the read and fails with EAGAIN unless the read is done
+	// when it looks again (a fast disk): data is right only where cachestat saw the page cold.
+	switch {
+	case errors.Is(res.coldErr, unix.EAGAIN):
+	case res.coldErr != nil:
+		t.Errorf("cold preadv2(RWF_NOWAIT): %v, want EAGAIN or data", res.coldErr)
+	case !res.coldKnown:
+		t.Logf("cold preadv2(RWF_NOWAIT) = %d (no cachestat here to tell whether the page was cold)", res.coldN)
+	case res.coldCached:
+		t.Errorf("cold preadv2(RWF_NOWAIT) = %d: the page was still cached after the eviction", res.coldN)
+	default:
+		t.Logf("cold preadv2(RWF_NOWAIT) = %d: the read it started was done first", res.coldN)
 	}
 	if res.warmN != 4096 {
 		t.Errorf("warm preadv2(RWF_NOWAIT) = %d bytes, want 4096", res.warmN)
