@@ -273,7 +273,7 @@ func lostBy(c *rawrec.Counters) []event.LostStat {
 			out = append(out, st)
 		}
 	}
-	if m := c.MissedKernel + c.MissedProcess; m > 0 {
+	if m := c.MissedKernel + c.MissedProcess + c.MissedEntries; m > 0 {
 		out = append(out, event.LostStat{CPU: -1, Missed: m})
 	}
 	return out

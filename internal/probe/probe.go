@@ -290,12 +290,14 @@ const (
 )
 
 // Missed counts the events the kernel skipped running a program for because another BPF
-// program was running on that CPU, by what the program records. Syscall programs are left out:
-// their misses show in the records themselves (an exit without its entry, a call number that
-// jumps).
+// program was running on that CPU (machine-wide: the programs run for every process), by what
+// the program records. A skipped syscall exit shows in the records themselves (the thread's call
+// numbers jump, and the loss is counted); a skipped entry leaves its call recorded without its
+// arguments (entry_lost), and is counted here.
 type Missed struct {
-	KernelEvents  uint64
-	ProcessEvents uint64
+	KernelEvents   uint64
+	ProcessEvents  uint64
+	SyscallEntries uint64
 }
 
 // Lost returns the loss counters: lost[reason][cpu], and the programs' misses.
@@ -319,6 +321,9 @@ func (s *Set) Lost() ([][]uint64, Missed, error) {
 		if st, err := p.Stats(); err == nil {
 			m.ProcessEvents += st.RecursionMisses
 		}
+	}
+	if st, err := o.SysEnter.Stats(); err == nil {
+		m.SyscallEntries = st.RecursionMisses
 	}
 	return out, m, nil
 }

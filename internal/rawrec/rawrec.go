@@ -77,6 +77,7 @@ type Counters struct {
 	Lost          [][]uint64
 	MissedKernel  uint64
 	MissedProcess uint64
+	MissedEntries uint64 // syscall entries (their calls are recorded, marked entry_lost)
 }
 
 // appendFrame appends one frame.
@@ -90,7 +91,7 @@ func appendFrame(b []byte, typ uint32, payload []byte) []byte {
 func pad8(n int) int { return (8 - n%8) % 8 }
 
 // marshalCounters is the counters frame's payload: ts, reasons, cpus, the counts row by row,
-// then the two misses; all 64-bit little-endian but the two dimensions.
+// then the misses (two in recordings made before entries were counted); all 64-bit little-endian but the two dimensions.
 func marshalCounters(c *Counters) []byte {
 	cpus := 0
 	for _, row := range c.Lost {
@@ -110,7 +111,8 @@ func marshalCounters(c *Counters) []byte {
 		}
 	}
 	b = binary.LittleEndian.AppendUint64(b, c.MissedKernel)
-	return binary.LittleEndian.AppendUint64(b, c.MissedProcess)
+	b = binary.LittleEndian.AppendUint64(b, c.MissedProcess)
+	return binary.LittleEndian.AppendUint64(b, c.MissedEntries)
 }
 
 func unmarshalCounters(p []byte) (*Counters, error) {
@@ -119,7 +121,8 @@ func unmarshalCounters(p []byte) (*Counters, error) {
 	}
 	c := &Counters{TS: binary.LittleEndian.Uint64(p)}
 	reasons, cpus := int(binary.LittleEndian.Uint32(p[8:])), int(binary.LittleEndian.Uint32(p[12:]))
-	if reasons > 64 || cpus > 1<<16 || len(p) != 16+8*reasons*cpus+16 {
+	tail := len(p) - (16 + 8*reasons*cpus)
+	if reasons > 64 || cpus > 1<<16 || (tail != 16 && tail != 24) {
 		return nil, fmt.Errorf("counters frame of %d bytes does not hold %d×%d counters", len(p), reasons, cpus)
 	}
 	off := 16
@@ -133,6 +136,9 @@ func unmarshalCounters(p []byte) (*Counters, error) {
 	}
 	c.MissedKernel = binary.LittleEndian.Uint64(p[off:])
 	c.MissedProcess = binary.LittleEndian.Uint64(p[off+8:])
+	if tail == 24 {
+		c.MissedEntries = binary.LittleEndian.Uint64(p[off+16:])
+	}
 	return c, nil
 }
 

@@ -361,7 +361,7 @@ func (r *recorder) counters() {
 		}
 		return
 	}
-	if err := r.out.counters(&rawrec.Counters{TS: monotonicNow(), Lost: lost, MissedKernel: missed.KernelEvents, MissedProcess: missed.ProcessEvents}); err != nil && r.err == nil {
+	if err := r.out.counters(&rawrec.Counters{TS: monotonicNow(), Lost: lost, MissedKernel: missed.KernelEvents, MissedProcess: missed.ProcessEvents, MissedEntries: missed.SyscallEntries}); err != nil && r.err == nil {
 		r.err = err
 	}
 }
